@@ -1,0 +1,77 @@
+//! Errors of the env stage: spec files, robots, and runtime misuse.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong loading or running an environment.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The TOML did not match the spec schema.
+    #[error("{file}: {message}")]
+    Parse {
+        /// The spec file.
+        file: PathBuf,
+        /// Position and parser message.
+        message: String,
+    },
+    /// A value is out of its allowed range.
+    #[error("{file}: key `{key}`: expected {expected}")]
+    Invalid {
+        /// The spec file.
+        file: PathBuf,
+        /// Dotted key path.
+        key: String,
+        /// What would have been accepted.
+        expected: String,
+    },
+    /// A name in the spec refers to nothing.
+    #[error("{file}: key `{key}`: unknown {what} `{name}`; known: {known}")]
+    UnknownName {
+        /// The spec file.
+        file: PathBuf,
+        /// Dotted key path.
+        key: String,
+        /// body, joint, or task parameter.
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The names that exist.
+        known: String,
+    },
+    /// The URDF file could not be loaded.
+    #[error("{file}: robot `{urdf}`: {message}")]
+    Urdf {
+        /// The spec file.
+        file: PathBuf,
+        /// The URDF path.
+        urdf: PathBuf,
+        /// Loader message.
+        message: String,
+    },
+    /// `--env` named no built-in env and no file.
+    #[error("unknown env `{name}`; built-in envs: {known} (or give a path to a .toml spec)")]
+    UnknownEnv {
+        /// The name given.
+        name: String,
+        /// Built-in names.
+        known: String,
+    },
+    /// An action had the wrong length or a non-finite value.
+    #[error("action for env {env}: {message}")]
+    BadAction {
+        /// Env index in the batch.
+        env: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// A snapshot could not be encoded or decoded.
+    #[error("snapshot: {0}")]
+    Snapshot(String),
+}

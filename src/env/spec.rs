@@ -1,0 +1,643 @@
+//! Environment specs: the TOML schema of `envs/<name>.toml` and its validation.
+//!
+//! One spec is the single source of truth for an environment: it builds the rapier
+//! world, names the [`State`](crate::env::State) fields reward programs read, and lays
+//! out the flat observation vector.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+use crate::env::EnvError;
+
+/// A whole environment spec, as read from `envs/<name>.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSpec {
+    /// Short identifier (`cartpole`, `arm-push`, ...).
+    pub name: String,
+    /// One-line description of the task, shown by `envs list` and in LLM prompts.
+    pub description: String,
+    /// Simulation timing, gravity and joint model.
+    pub sim: SimSpec,
+    /// Robot loaded from a URDF file, if any.
+    #[serde(default)]
+    pub robot: Option<RobotSpec>,
+    /// Extra bodies: ground, cubes, targets, tracks.
+    #[serde(default)]
+    pub objects: Vec<ObjectSpec>,
+    /// Actuated joints, in action-vector order.
+    #[serde(default)]
+    pub actuators: Vec<ActuatorSpec>,
+    /// Observation terms, concatenated in this order into the flat observation.
+    pub observations: Vec<ObsTerm>,
+    /// Reset noise added to joints and bodies at the start of each episode.
+    #[serde(default)]
+    pub reset: ResetSpec,
+    /// Task parameters sampled once per episode (e.g. a goal position).
+    #[serde(default)]
+    pub task: Vec<TaskParamSpec>,
+    /// Conditions that end an episode early (`terminated = true`).
+    #[serde(default)]
+    pub termination: Vec<TerminationSpec>,
+    /// The default reward and success programs in `rewards/`.
+    pub rewards: RewardsSpec,
+    /// The camera that frames are rendered from.
+    pub camera: CameraSpec,
+}
+
+/// Timing and physics settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSpec {
+    /// Seconds of simulated time per `step` (one action).
+    pub control_dt: f64,
+    /// Physics steps per control step (physics dt = control_dt / substeps).
+    #[serde(default = "default_substeps")]
+    pub substeps: u32,
+    /// Gravity vector in m/s² (z is up).
+    #[serde(default = "default_gravity")]
+    pub gravity: [f64; 3],
+    /// Control steps per episode before `truncated` is set.
+    pub horizon: u32,
+    /// Solver iterations per physics step (rapier's `num_solver_iterations`).
+    #[serde(default = "default_solver_iterations")]
+    pub solver_iterations: u32,
+}
+
+fn default_substeps() -> u32 {
+    1
+}
+fn default_gravity() -> [f64; 3] {
+    [0.0, 0.0, -9.81]
+}
+fn default_solver_iterations() -> u32 {
+    4
+}
+
+/// A robot loaded from a URDF file in `assets/robots/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotSpec {
+    /// URDF file name, relative to `assets/robots/`.
+    pub urdf: String,
+    /// Position of the root link at reset, in metres.
+    #[serde(default)]
+    pub base_pos: [f64; 3],
+    /// Whether the root link is fixed to the world.
+    #[serde(default)]
+    pub fixed_base: bool,
+    /// Whether links joined by a joint may collide with each other.
+    #[serde(default)]
+    pub joint_collisions: bool,
+}
+
+/// An extra body in the world.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectSpec {
+    /// Name used by reward programs (`s.body(name)`).
+    pub name: String,
+    /// Collision and visual shape.
+    pub shape: ShapeSpec,
+    /// Position at reset, in metres.
+    #[serde(default)]
+    pub pos: [f64; 3],
+    /// Orientation at reset as roll, pitch, yaw in radians.
+    #[serde(default)]
+    pub rpy: [f64; 3],
+    /// Take the position from a 3-vector task parameter at each reset.
+    #[serde(default)]
+    pub pos_from_task: Option<String>,
+    /// Mass in kg; absent means the body is fixed.
+    #[serde(default)]
+    pub mass: Option<f64>,
+    /// Sensor objects are drawn but never collide (goal markers).
+    #[serde(default)]
+    pub sensor: bool,
+    /// Coulomb friction coefficient.
+    #[serde(default = "default_friction")]
+    pub friction: f64,
+    /// RGB colour in 0..1 for frames and the viewer.
+    #[serde(default = "default_color")]
+    pub color: [f64; 3],
+}
+
+fn default_friction() -> f64 {
+    1.0
+}
+fn default_color() -> [f64; 3] {
+    [0.7, 0.7, 0.7]
+}
+
+/// Collision shapes of extra objects (sizes in metres).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ShapeSpec {
+    /// An infinite ground plane through `pos` with +z up (drawn `size` wide).
+    Plane {
+        /// Width drawn by renderers.
+        #[serde(default = "default_plane_size")]
+        size: f64,
+    },
+    /// A box with the given half extents.
+    Box {
+        /// Half extents along x, y, z.
+        half_extents: [f64; 3],
+    },
+    /// A sphere.
+    Sphere {
+        /// Radius.
+        radius: f64,
+    },
+    /// A capsule along z.
+    Capsule {
+        /// Half length of the segment between the end-cap centres.
+        half_length: f64,
+        /// Radius.
+        radius: f64,
+    },
+    /// A cylinder along z.
+    Cylinder {
+        /// Half height.
+        half_height: f64,
+        /// Radius.
+        radius: f64,
+    },
+    /// A heightfield: `heights[i][j]` at x index i, y index j, spanning `size` (x, y)
+    /// and scaled by `size[2]` in z; centred on `pos`.
+    Heightfield {
+        /// Rows along x, columns along y.
+        heights: Vec<Vec<f64>>,
+        /// Extent in x and y and height scale in z.
+        size: [f64; 3],
+    },
+}
+
+fn default_plane_size() -> f64 {
+    20.0
+}
+
+/// An actuator drives one joint from one action component.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActuatorSpec {
+    /// Joint name in the URDF.
+    pub joint: String,
+    /// How the action is applied.
+    pub kind: ActuatorKind,
+    /// Action bounds for this component (the Box space).
+    #[serde(default = "default_ctrl_range")]
+    pub ctrl_range: [f64; 2],
+    /// torque: N·m (or N) per unit action; velocity: motor factor; position: stiffness.
+    pub gain: f64,
+    /// Damping of position motors.
+    #[serde(default)]
+    pub damping: f64,
+    /// Largest force or torque a velocity/position motor may apply.
+    #[serde(default)]
+    pub max_force: Option<f64>,
+}
+
+fn default_ctrl_range() -> [f64; 2] {
+    [-1.0, 1.0]
+}
+
+/// How an actuator turns its action component into joint effort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActuatorKind {
+    /// Effort = gain × action (a torque for revolute joints, a force for prismatic).
+    Torque,
+    /// Motor tracking velocity = action.
+    Velocity,
+    /// Motor tracking position = action.
+    Position,
+}
+
+/// One block of the flat observation vector.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "term", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ObsTerm {
+    /// Joint positions (rad or m), one per joint.
+    JointQ {
+        /// Joint names.
+        joints: Vec<String>,
+    },
+    /// Joint positions as (cos q, sin q) pairs, for unbounded hinges.
+    JointQCosSin {
+        /// Joint names.
+        joints: Vec<String>,
+    },
+    /// Joint velocities (rad/s or m/s), one per joint.
+    JointQd {
+        /// Joint names.
+        joints: Vec<String>,
+    },
+    /// Body position (x, y, z) in the world frame.
+    BodyPos {
+        /// Body name.
+        body: String,
+    },
+    /// Body orientation quaternion (w, x, y, z), MuJoCo's order.
+    BodyQuat {
+        /// Body name.
+        body: String,
+    },
+    /// Body linear velocity in the world frame.
+    BodyLinvel {
+        /// Body name.
+        body: String,
+    },
+    /// Body angular velocity in the world frame.
+    BodyAngvel {
+        /// Body name.
+        body: String,
+    },
+    /// `to − from` where each end is a body name or `task.<param>` (a 3-vector).
+    Relative {
+        /// Start point.
+        from: String,
+        /// End point.
+        to: String,
+    },
+    /// A task parameter's value.
+    Task {
+        /// Parameter name.
+        param: String,
+    },
+    /// The action applied at the previous step.
+    LastAction,
+}
+
+/// Reset noise, sampled uniformly per episode from the env's RNG stream.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetSpec {
+    /// Per-joint noise.
+    #[serde(default)]
+    pub joints: Vec<JointNoise>,
+    /// Per-body noise.
+    #[serde(default)]
+    pub bodies: Vec<BodyNoise>,
+}
+
+/// Uniform noise on one joint (or all joints with `joint = "*"`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointNoise {
+    /// Joint name, or `*` for every joint of the robot.
+    pub joint: String,
+    /// Initial q offset range.
+    #[serde(default)]
+    pub q: [f64; 2],
+    /// Initial qd range.
+    #[serde(default)]
+    pub qd: [f64; 2],
+}
+
+/// Uniform noise on one body's initial pose and velocity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyNoise {
+    /// Body name.
+    pub body: String,
+    /// Half-width of the uniform position offset per axis.
+    #[serde(default)]
+    pub pos: [f64; 3],
+    /// Half-width of the uniform yaw offset, radians.
+    #[serde(default)]
+    pub yaw: f64,
+    /// Half-width of the uniform linear velocity per axis.
+    #[serde(default)]
+    pub linvel: [f64; 3],
+}
+
+/// A task parameter sampled uniformly in `[low, high]` per episode.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskParamSpec {
+    /// Name (`s.task.<name>` in reward programs).
+    pub name: String,
+    /// What the parameter means, with units (shown to the LLM).
+    pub doc: String,
+    /// Lower bounds, one per component (1 for a scalar, 3 for a vector).
+    pub low: Vec<f64>,
+    /// Upper bounds, same length as `low`.
+    pub high: Vec<f64>,
+    /// Reject samples closer than this to the origin in the xy-plane (e.g. a reachable
+    /// annulus for targets); 0 disables.
+    #[serde(default)]
+    pub min_radius: f64,
+    /// Reject samples farther than this from the origin in the xy-plane; 0 disables.
+    #[serde(default)]
+    pub max_radius: f64,
+}
+
+/// A condition that terminates the episode.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "when", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TerminationSpec {
+    /// The joint's q leaves `[lo, hi]`.
+    JointOutside {
+        /// Joint name.
+        joint: String,
+        /// Allowed range.
+        range: [f64; 2],
+    },
+    /// The body's height leaves `[lo, hi]`.
+    BodyHeightOutside {
+        /// Body name.
+        body: String,
+        /// Allowed height range.
+        range: [f64; 2],
+    },
+    /// The body's position along `axis` (0=x, 1=y, 2=z) exceeds `value`.
+    BodyCoordAbove {
+        /// Body name.
+        body: String,
+        /// Axis index.
+        axis: usize,
+        /// Threshold.
+        value: f64,
+    },
+}
+
+/// The env's default reward and success programs (file stems in `rewards/`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardsSpec {
+    /// Program whose `reward(s)` is the default reward.
+    pub reward: String,
+    /// Program whose `success(s)` is the success predicate.
+    pub success: String,
+    /// When an episode counts as a success: `any` step or at the `end`.
+    #[serde(default)]
+    pub success_when: SuccessWhen,
+}
+
+/// How per-step success turns into episode success.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuccessWhen {
+    /// Success at any step of the episode.
+    #[default]
+    Any,
+    /// Success at the episode's last step.
+    End,
+}
+
+/// The env camera for frames.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraSpec {
+    /// Eye position.
+    pub pos: [f64; 3],
+    /// Point looked at.
+    pub look_at: [f64; 3],
+    /// Vertical field of view in degrees.
+    #[serde(default = "default_fov")]
+    pub fov_deg: f64,
+    /// Image width in pixels.
+    #[serde(default = "default_image_size")]
+    pub width: u32,
+    /// Image height in pixels.
+    #[serde(default = "default_image_size")]
+    pub height: u32,
+    /// Body the camera follows (keeps its offset to it), if any.
+    #[serde(default)]
+    pub track: Option<String>,
+}
+
+fn default_fov() -> f64 {
+    45.0
+}
+fn default_image_size() -> u32 {
+    224
+}
+
+impl EnvSpec {
+    /// Parse a spec from TOML text; `origin` names the file in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self, EnvError> {
+        let spec: EnvSpec = toml::from_str(text).map_err(|e| EnvError::Parse {
+            file: origin.to_path_buf(),
+            message: describe_toml_error(text, &e),
+        })?;
+        spec.validate_numbers(origin)?;
+        Ok(spec)
+    }
+
+    /// Read and parse a spec file.
+    pub fn from_file(path: &Path) -> Result<Self, EnvError> {
+        let text = std::fs::read_to_string(path).map_err(|e| EnvError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Physics step length in seconds.
+    pub fn physics_dt(&self) -> f64 {
+        self.sim.control_dt / self.sim.substeps as f64
+    }
+
+    /// Checks every number the TOML parser cannot: finiteness, signs, sizes.
+    fn validate_numbers(&self, file: &Path) -> Result<(), EnvError> {
+        let bad = |key: String, expected: &str| EnvError::Invalid {
+            file: file.to_path_buf(),
+            key,
+            expected: expected.to_string(),
+        };
+        let finite = |key: String, xs: &[f64]| -> Result<(), EnvError> {
+            if xs.iter().all(|x| x.is_finite()) {
+                Ok(())
+            } else {
+                Err(bad(key, "finite numbers (no nan or inf)"))
+            }
+        };
+        let s = &self.sim;
+        finite("sim.control_dt".into(), &[s.control_dt])?;
+        finite("sim.gravity".into(), &s.gravity)?;
+        if s.control_dt <= 0.0 {
+            return Err(bad("sim.control_dt".into(), "a positive number of seconds"));
+        }
+        if s.substeps == 0 {
+            return Err(bad("sim.substeps".into(), "an integer ≥ 1"));
+        }
+        if s.horizon == 0 {
+            return Err(bad("sim.horizon".into(), "an integer ≥ 1"));
+        }
+        if s.solver_iterations == 0 {
+            return Err(bad("sim.solver_iterations".into(), "an integer ≥ 1"));
+        }
+        if let Some(r) = &self.robot {
+            finite("robot.base_pos".into(), &r.base_pos)?;
+        }
+        for (i, o) in self.objects.iter().enumerate() {
+            let k = |f: &str| format!("objects[{i}] ({}).{f}", o.name);
+            finite(k("pos"), &o.pos)?;
+            finite(k("rpy"), &o.rpy)?;
+            finite(k("color"), &o.color)?;
+            finite(k("friction"), &[o.friction])?;
+            if let Some(m) = o.mass {
+                finite(k("mass"), &[m])?;
+                if m <= 0.0 {
+                    return Err(bad(k("mass"), "a positive mass in kg"));
+                }
+            }
+            if o.friction < 0.0 {
+                return Err(bad(k("friction"), "a friction coefficient ≥ 0"));
+            }
+            let sizes: Vec<f64> = match &o.shape {
+                ShapeSpec::Plane { size } => vec![*size],
+                ShapeSpec::Box { half_extents } => half_extents.to_vec(),
+                ShapeSpec::Sphere { radius } => vec![*radius],
+                ShapeSpec::Capsule {
+                    half_length,
+                    radius,
+                } => vec![*half_length, *radius],
+                ShapeSpec::Cylinder {
+                    half_height,
+                    radius,
+                } => vec![*half_height, *radius],
+                ShapeSpec::Heightfield { heights, size } => {
+                    let n = heights.first().map_or(0, Vec::len);
+                    if heights.len() < 2 || n < 2 || heights.iter().any(|r| r.len() != n) {
+                        return Err(bad(
+                            k("shape.heights"),
+                            "a rectangular grid of at least 2×2 heights",
+                        ));
+                    }
+                    finite(k("shape.heights"), &heights.concat())?;
+                    size.to_vec()
+                }
+            };
+            finite(k("shape"), &sizes)?;
+            if sizes.iter().any(|&x| x <= 0.0) {
+                return Err(bad(k("shape"), "positive sizes in metres"));
+            }
+        }
+        for (i, a) in self.actuators.iter().enumerate() {
+            let k = |f: &str| format!("actuators[{i}] ({}).{f}", a.joint);
+            finite(k("ctrl_range"), &a.ctrl_range)?;
+            finite(k("gain"), &[a.gain, a.damping])?;
+            if a.ctrl_range[0] >= a.ctrl_range[1] {
+                return Err(bad(k("ctrl_range"), "[low, high] with low < high"));
+            }
+            if let Some(f) = a.max_force {
+                finite(k("max_force"), &[f])?;
+                if f <= 0.0 {
+                    return Err(bad(k("max_force"), "a positive force"));
+                }
+            }
+        }
+        for (i, n) in self.reset.joints.iter().enumerate() {
+            finite(format!("reset.joints[{i}]"), &[n.q, n.qd].concat())?;
+        }
+        for (i, n) in self.reset.bodies.iter().enumerate() {
+            let all = [n.pos.as_slice(), &n.linvel, &[n.yaw]].concat();
+            finite(format!("reset.bodies[{i}]"), &all)?;
+        }
+        for (i, p) in self.task.iter().enumerate() {
+            let k = format!("task[{i}] ({})", p.name);
+            finite(k.clone(), &[p.low.as_slice(), &p.high].concat())?;
+            if p.low.is_empty() || p.low.len() != p.high.len() {
+                return Err(bad(k, "`low` and `high` of the same, non-zero length"));
+            }
+            if p.low.iter().zip(&p.high).any(|(l, h)| l > h) {
+                return Err(bad(k, "low ≤ high in every component"));
+            }
+        }
+        let c = &self.camera;
+        finite("camera".into(), &[c.pos.as_slice(), &c.look_at, &[c.fov_deg]].concat())?;
+        if !(1.0..179.0).contains(&c.fov_deg) {
+            return Err(bad("camera.fov_deg".into(), "a field of view in (1, 179) degrees"));
+        }
+        if c.width == 0 || c.height == 0 {
+            return Err(bad("camera.width/height".into(), "image sizes ≥ 1 pixel"));
+        }
+        Ok(())
+    }
+}
+
+/// Turns a TOML error into "line L, column C: message" (the parser gives a byte span).
+fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
+    let msg = err.message().trim().to_string();
+    match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+/// Where built-in specs, robots and reward programs live.
+#[derive(Debug, Clone)]
+pub struct AssetRoots {
+    /// Directory of `envs/*.toml`.
+    pub envs: PathBuf,
+    /// Directory of `assets/robots/*.urdf`.
+    pub robots: PathBuf,
+    /// Directory of `rewards/*.luau`.
+    pub rewards: PathBuf,
+}
+
+impl AssetRoots {
+    /// Roots under a project directory laid out as this repository is.
+    pub fn under(root: &Path) -> Self {
+        Self {
+            envs: root.join("envs"),
+            robots: root.join("assets").join("robots"),
+            rewards: root.join("rewards"),
+        }
+    }
+
+    /// The roots to use: `$REWARDSMITH_HOME` if set, else this crate's source tree
+    /// (the repository the binary was built from).
+    pub fn discover() -> Self {
+        match std::env::var_os("REWARDSMITH_HOME") {
+            Some(home) => Self::under(Path::new(&home)),
+            None => Self::under(Path::new(env!("CARGO_MANIFEST_DIR"))),
+        }
+    }
+
+    /// Resolve `--env`: a path to a spec file, or a built-in name.
+    pub fn resolve_env(&self, env: &str) -> Result<PathBuf, EnvError> {
+        let as_path = Path::new(env);
+        if env.ends_with(".toml") || as_path.components().count() > 1 {
+            if as_path.is_file() {
+                return Ok(as_path.to_path_buf());
+            }
+            return Err(EnvError::Io {
+                path: as_path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such spec file"),
+            });
+        }
+        let file = self.envs.join(format!("{env}.toml"));
+        if file.is_file() {
+            Ok(file)
+        } else {
+            Err(EnvError::UnknownEnv {
+                name: env.to_string(),
+                known: self.builtin_names().join(", "),
+            })
+        }
+    }
+
+    /// Names of the built-in envs, sorted.
+    pub fn builtin_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.envs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let p = e.path();
+                (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(String::from))?
+            })
+            .collect();
+        names.sort();
+        names
+    }
+}

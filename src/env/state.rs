@@ -1,0 +1,215 @@
+//! `State`: the named, read-only view of one world at one step.
+//!
+//! It is what reward programs read and what the LLM prompt documents, so every field
+//! has a plain name: `s.body("pole").pos`, `s.joint("hinge").q`, `s.task.target`.
+
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// The kind of a joint's free coordinate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JointKind {
+    /// Rotation about an axis; q in radians.
+    Revolute,
+    /// Translation along an axis; q in metres.
+    Prismatic,
+}
+
+/// Static description of a joint, shared by all States of an env.
+#[derive(Debug, Clone)]
+pub struct JointInfo {
+    /// Joint name from the URDF.
+    pub name: String,
+    /// Revolute or prismatic.
+    pub kind: JointKind,
+    /// Joint limits, if the URDF sets them.
+    pub limits: Option<[f64; 2]>,
+    /// Parent body index.
+    pub parent: usize,
+    /// Child body index.
+    pub child: usize,
+}
+
+/// Static description of a task parameter.
+#[derive(Debug, Clone)]
+pub struct TaskParamInfo {
+    /// Parameter name.
+    pub name: String,
+    /// What it means (from the spec).
+    pub doc: String,
+    /// Offset into `State::task`.
+    pub offset: usize,
+    /// Number of components (1 or 3 usually).
+    pub dim: usize,
+    /// Lower bounds of the sampling range.
+    pub low: Vec<f64>,
+    /// Upper bounds of the sampling range.
+    pub high: Vec<f64>,
+}
+
+/// Names and sizes shared by every State of one env.
+#[derive(Debug, Clone)]
+pub struct StateLayout {
+    /// Body names in index order (robot links first, then objects).
+    pub bodies: Vec<String>,
+    /// Joints in index order.
+    pub joints: Vec<JointInfo>,
+    /// Actuated joint names, in action order.
+    pub actuators: Vec<String>,
+    /// Task parameters.
+    pub task: Vec<TaskParamInfo>,
+    /// Control step in seconds.
+    pub dt: f64,
+}
+
+impl StateLayout {
+    /// Index of a body by name.
+    pub fn body_index(&self, name: &str) -> Option<usize> {
+        self.bodies.iter().position(|b| b == name)
+    }
+
+    /// Index of a joint by name.
+    pub fn joint_index(&self, name: &str) -> Option<usize> {
+        self.joints.iter().position(|j| j.name == name)
+    }
+
+    /// A task parameter by name.
+    pub fn task_param(&self, name: &str) -> Option<&TaskParamInfo> {
+        self.task.iter().find(|p| p.name == name)
+    }
+
+    /// Total number of task parameter components.
+    pub fn task_len(&self) -> usize {
+        self.task.iter().map(|p| p.dim).sum()
+    }
+}
+
+/// Pose and velocity of one body, in the world frame (z up), SI units.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BodyState {
+    /// Centre-of-frame position, metres.
+    pub pos: [f64; 3],
+    /// Orientation quaternion (w, x, y, z).
+    pub quat: [f64; 4],
+    /// Linear velocity, m/s.
+    pub linvel: [f64; 3],
+    /// Angular velocity, rad/s.
+    pub angvel: [f64; 3],
+}
+
+/// Coordinate and velocity of one joint.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct JointState {
+    /// Position: radians (revolute) or metres (prismatic).
+    pub q: f64,
+    /// Velocity: rad/s or m/s.
+    pub qd: f64,
+}
+
+/// One world at one step.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Names and sizes.
+    pub layout: Arc<StateLayout>,
+    /// Simulated seconds since reset.
+    pub t: f64,
+    /// Control steps since reset.
+    pub step: u32,
+    /// Per-body states, in layout order.
+    pub bodies: Vec<BodyState>,
+    /// Per-joint states, in layout order.
+    pub joints: Vec<JointState>,
+    /// The action applied to reach this state (clipped to the action space).
+    pub action: Vec<f64>,
+    /// Task parameter values, flat, in layout order.
+    pub task: Vec<f64>,
+    /// Pairs of body indices in contact, each `(a, b)` with `a < b`, sorted.
+    pub contacts: Vec<(u16, u16)>,
+}
+
+impl PartialEq for State {
+    fn eq(&self, other: &Self) -> bool {
+        self.t == other.t
+            && self.step == other.step
+            && self.bodies == other.bodies
+            && self.joints == other.joints
+            && self.action == other.action
+            && self.task == other.task
+            && self.contacts == other.contacts
+    }
+}
+
+impl State {
+    /// A body's state by name.
+    pub fn body(&self, name: &str) -> Option<&BodyState> {
+        self.layout.body_index(name).map(|i| &self.bodies[i])
+    }
+
+    /// A joint's state by name.
+    pub fn joint(&self, name: &str) -> Option<&JointState> {
+        self.layout.joint_index(name).map(|i| &self.joints[i])
+    }
+
+    /// A task parameter's value by name.
+    pub fn task_param(&self, name: &str) -> Option<&[f64]> {
+        let p = self.layout.task_param(name)?;
+        Some(&self.task[p.offset..p.offset + p.dim])
+    }
+
+    /// Whether bodies `a` and `b` (indices) touch.
+    pub fn in_contact(&self, a: usize, b: usize) -> bool {
+        let (a, b) = (a.min(b) as u16, a.max(b) as u16);
+        self.contacts.binary_search(&(a, b)).is_ok()
+    }
+
+    /// Whether every number in the state is finite.
+    pub fn is_finite(&self) -> bool {
+        let bodies = self.bodies.iter().all(|b| {
+            b.pos
+                .iter()
+                .chain(&b.quat)
+                .chain(&b.linvel)
+                .chain(&b.angvel)
+                .all(|x| x.is_finite())
+        });
+        bodies && self.joints.iter().all(|j| j.q.is_finite() && j.qd.is_finite())
+    }
+
+    /// The state as a JSON object keyed by names (what `rollout` writes).
+    pub fn to_json(&self) -> Value {
+        let l = &self.layout;
+        let bodies: Map<String, Value> = l
+            .bodies
+            .iter()
+            .zip(&self.bodies)
+            .map(|(n, b)| {
+                let v = json!({"pos": b.pos, "quat": b.quat, "linvel": b.linvel, "angvel": b.angvel});
+                (n.clone(), v)
+            })
+            .collect();
+        let joints: Map<String, Value> = l
+            .joints
+            .iter()
+            .zip(&self.joints)
+            .map(|(j, s)| (j.name.clone(), json!({"q": s.q, "qd": s.qd})))
+            .collect();
+        let task: Map<String, Value> = l
+            .task
+            .iter()
+            .map(|p| {
+                let v = &self.task[p.offset..p.offset + p.dim];
+                let v = if p.dim == 1 { json!(v[0]) } else { json!(v) };
+                (p.name.clone(), v)
+            })
+            .collect();
+        let contacts: Vec<Value> = self
+            .contacts
+            .iter()
+            .map(|&(a, b)| json!([l.bodies[a as usize], l.bodies[b as usize]]))
+            .collect();
+        json!({
+            "t": self.t, "step": self.step, "bodies": bodies, "joints": joints,
+            "action": self.action, "task": task, "contacts": contacts,
+        })
+    }
+}

@@ -1,0 +1,6 @@
+//! rewardsmith: reward synthesis for robot learning.
+//!
+//! Environments are data (`envs/*.toml`) simulated in rapier3d ([`env`]); rewards are
+//! sandboxed programs or model scores ([`reward`]).
+
+pub mod env;
