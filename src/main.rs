@@ -1,1 +1,43 @@
-fn main() {}
+//! The `rewardsmith` command line: parse arguments, then call the library.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// Reward synthesis for robot learning: rapier3d envs, sandboxed reward programs.
+#[derive(Parser, Debug)]
+#[command(name = "rewardsmith", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List and inspect environments.
+    Envs {
+        #[command(subcommand)]
+        command: cli::envs::EnvsCommand,
+    },
+    /// Run a policy in an env and write every step as JSON lines.
+    Rollout(cli::rollout::RolloutArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Envs { command } => cli::envs::run(command),
+        Command::Rollout(args) => cli::rollout::run(args),
+    }
+}

@@ -75,3 +75,22 @@ pub enum EnvError {
     #[error("snapshot: {0}")]
     Snapshot(String),
 }
+
+impl EnvError {
+    /// An unknown name at `key` in `file`, listing the names that exist.
+    pub(crate) fn unknown(
+        file: &std::path::Path,
+        key: String,
+        what: &'static str,
+        name: &str,
+        known: &[&str],
+    ) -> Self {
+        EnvError::UnknownName {
+            file: file.to_path_buf(),
+            key,
+            what,
+            name: name.to_string(),
+            known: known.join(", "),
+        }
+    }
+}

@@ -107,7 +107,7 @@ pub struct JointState {
 }
 
 /// One world at one step.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct State {
     /// Names and sizes.
     pub layout: Arc<StateLayout>,
@@ -125,6 +125,33 @@ pub struct State {
     pub task: Vec<f64>,
     /// Pairs of body indices in contact, each `(a, b)` with `a < b`, sorted.
     pub contacts: Vec<(u16, u16)>,
+}
+
+impl Clone for State {
+    fn clone(&self) -> Self {
+        Self {
+            layout: self.layout.clone(),
+            t: self.t,
+            step: self.step,
+            bodies: self.bodies.clone(),
+            joints: self.joints.clone(),
+            action: self.action.clone(),
+            task: self.task.clone(),
+            contacts: self.contacts.clone(),
+        }
+    }
+
+    /// Copies in place, reusing this State's buffers (called every env step).
+    fn clone_from(&mut self, src: &Self) {
+        self.layout.clone_from(&src.layout);
+        self.t = src.t;
+        self.step = src.step;
+        self.bodies.clone_from(&src.bodies);
+        self.joints.clone_from(&src.joints);
+        self.action.clone_from(&src.action);
+        self.task.clone_from(&src.task);
+        self.contacts.clone_from(&src.contacts);
+    }
 }
 
 impl PartialEq for State {

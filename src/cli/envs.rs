@@ -1,0 +1,101 @@
+//! `rewardsmith envs list|show`.
+
+use anyhow::Result;
+use clap::Subcommand;
+use rewardsmith::env::{AssetRoots, Env, EnvSpec, JointKind};
+
+/// `envs` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum EnvsCommand {
+    /// List the built-in environments.
+    List,
+    /// Show an env's spaces, State fields, task parameters and camera.
+    Show {
+        /// Built-in env name or path to a spec file.
+        env: String,
+    },
+}
+
+/// Run an `envs` subcommand.
+pub fn run(cmd: EnvsCommand) -> Result<()> {
+    let roots = AssetRoots::discover();
+    match cmd {
+        EnvsCommand::List => {
+            for name in roots.builtin_names() {
+                let file = roots.envs.join(format!("{name}.toml"));
+                match EnvSpec::from_file(&file) {
+                    Ok(spec) => println!("{name:<18} {}", spec.description),
+                    Err(e) => println!("{name:<18} (invalid spec: {e})"),
+                }
+            }
+            Ok(())
+        }
+        EnvsCommand::Show { env } => show(&env, &roots),
+    }
+}
+
+fn show(env: &str, roots: &AssetRoots) -> Result<()> {
+    let env = Env::load(env, roots)?;
+    let c = env.compiled();
+    let spec = &c.spec;
+    let l = &c.layout;
+    println!("{} — {}", spec.name, spec.description);
+    println!(
+        "\ntiming: control_dt {} s ({} physics substeps), horizon {} steps ({:.1} s)",
+        spec.sim.control_dt,
+        spec.sim.substeps,
+        spec.sim.horizon,
+        spec.sim.horizon as f64 * spec.sim.control_dt
+    );
+    println!("\naction space: Box({}) ", c.action_space.dim());
+    for (i, a) in spec.actuators.iter().enumerate() {
+        println!(
+            "  [{i}] {:<16} {:?}, range [{}, {}], gain {}",
+            a.joint, a.kind, a.ctrl_range[0], a.ctrl_range[1], a.gain
+        );
+    }
+    println!("\nobservation space: Box({}), unbounded", c.obs_dim());
+    for b in &c.obs_blocks {
+        println!("  [{:>3}..{:<3}] {}", b.offset, b.offset + b.size, b.name);
+    }
+    println!("\nState fields (what reward programs read):");
+    println!("  s.t, s.step, s.dt = {}", l.dt);
+    for b in &l.bodies {
+        println!("  s.body(\"{b}\"): pos, quat, linvel, angvel");
+    }
+    for j in &l.joints {
+        let unit = match j.kind {
+            JointKind::Revolute => "rad",
+            JointKind::Prismatic => "m",
+        };
+        let lim = j
+            .limits
+            .map_or(String::new(), |[lo, hi]| format!(", limits [{lo}, {hi}]"));
+        println!("  s.joint(\"{}\"): q ({unit}), qd ({unit}/s){lim}", j.name);
+    }
+    println!("  s.action[1..{}]", l.actuators.len());
+    println!("  s.contact(a, b) for any two bodies above");
+    if l.task.is_empty() {
+        println!("\ntask parameters: none");
+    } else {
+        println!("\ntask parameters (sampled per episode):");
+        for p in &l.task {
+            println!("  s.task.{:<10} {:?} .. {:?}  {}", p.name, p.low, p.high, p.doc);
+        }
+    }
+    let cam = &spec.camera;
+    println!(
+        "\ncamera: at {:?} looking at {:?}, fov {}°, {}×{}{}",
+        cam.pos,
+        cam.look_at,
+        cam.fov_deg,
+        cam.width,
+        cam.height,
+        cam.track.as_ref().map_or(String::new(), |b| format!(", tracking {b}"))
+    );
+    println!(
+        "\nrewards: reward `{}`, success `{}` ({:?})",
+        spec.rewards.reward, spec.rewards.success, spec.rewards.success_when
+    );
+    Ok(())
+}

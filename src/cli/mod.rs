@@ -1,0 +1,4 @@
+//! Subcommand implementations (thin: argument handling and printing only).
+
+pub mod envs;
+pub mod rollout;

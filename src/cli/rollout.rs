@@ -1,0 +1,104 @@
+//! `rewardsmith rollout`: run a policy and write one JSON object per step.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use rewardsmith::env::{AssetRoots, Env};
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Which actions to take.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Policy {
+    /// Uniform random actions from the env's seeded RNG stream.
+    Random,
+    /// All-zero actions.
+    Zero,
+}
+
+/// Arguments of `rollout`.
+#[derive(Args, Debug)]
+pub struct RolloutArgs {
+    /// Built-in env name or path to a spec file.
+    #[arg(long)]
+    env: String,
+    /// Policy to run.
+    #[arg(long, value_enum, default_value = "random")]
+    policy: Policy,
+    /// Number of env steps.
+    #[arg(long, default_value_t = 1000)]
+    steps: u64,
+    /// Seed of the env's RNG stream.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output JSONL file (one object per step).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Run `rollout`.
+pub fn run(args: RolloutArgs) -> Result<()> {
+    let roots = AssetRoots::discover();
+    let mut env = Env::load(&args.env, &roots)?;
+    if args.steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    // Write to a temporary file and rename at the end, so a crash never leaves a
+    // truncated file that looks complete.
+    let tmp = args.out.with_extension("jsonl.tmp");
+    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let bar = progress(args.steps);
+    let mut obs = env.reset(Some(args.seed))?;
+    let mut episode = 0u64;
+    let mut next = vec![0.0f32; obs.len()];
+    for step in 0..args.steps {
+        let action = match args.policy {
+            Policy::Random => env.sample_action(),
+            Policy::Zero => vec![0.0; env.compiled().action_space.dim()],
+        };
+        let flags = env.step_into(&action, &mut next)?;
+        let row = json!({
+            "episode": episode,
+            "step": step,
+            "obs": obs,
+            "action": env.state().action,
+            "next_obs": next,
+            "terminated": flags.terminated,
+            "truncated": flags.truncated,
+            "state": env.state().to_json(),
+        });
+        serde_json::to_writer(&mut out, &row)?;
+        out.write_all(b"\n")?;
+        if flags.terminated || flags.truncated {
+            episode += 1;
+            obs = env.reset(None)?;
+        } else {
+            std::mem::swap(&mut obs, &mut next);
+        }
+        bar.inc(1);
+    }
+    out.flush()?;
+    drop(out);
+    std::fs::rename(&tmp, &args.out)
+        .with_context(|| format!("moving {} to {}", tmp.display(), args.out.display()))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "wrote {} steps ({} episodes ended) to {}",
+        args.steps,
+        episode,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+fn progress(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}

@@ -1,0 +1,325 @@
+//! `World`: one rapier world of an env, with actuation, joint readout and snapshots.
+
+use rapier3d::prelude::*;
+use std::sync::Arc;
+
+use crate::env::EnvError;
+use crate::env::build::joint_axis;
+use crate::env::spec::ActuatorKind;
+use crate::env::state::{BodyState, JointKind, JointState, StateLayout};
+
+/// One actuator, resolved to a joint index.
+#[derive(Debug, Clone)]
+pub(crate) struct Actuator {
+    pub joint: usize,
+    pub kind: ActuatorKind,
+    pub ctrl_range: [f64; 2],
+    pub gain: f64,
+    pub damping: f64,
+}
+
+/// A serialized copy of a world's physics, restorable bit for bit.
+#[derive(Debug, Clone)]
+pub struct PhysicsSnapshot(Arc<Vec<u8>>);
+
+impl PhysicsSnapshot {
+    /// Size of the encoded snapshot in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the snapshot is empty (never, for a real world).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A rapier world plus the name tables and actuators of its env.
+pub struct World {
+    phys: PhysicsWorld,
+    layout: Arc<StateLayout>,
+    bodies: Vec<RigidBodyHandle>,
+    colors: Vec<[f64; 3]>,
+    joints: Vec<ImpulseJointHandle>,
+    actuators: Vec<Actuator>,
+    subtrees: Vec<Vec<usize>>,
+}
+
+impl World {
+    /// Assemble a world; called by the builder.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        phys: PhysicsWorld,
+        layout: Arc<StateLayout>,
+        bodies: Vec<RigidBodyHandle>,
+        colors: Vec<[f64; 3]>,
+        joints: Vec<ImpulseJointHandle>,
+        actuators: Vec<Actuator>,
+        subtrees: Vec<Vec<usize>>,
+    ) -> Self {
+        Self {
+            phys,
+            layout,
+            bodies,
+            colors,
+            joints,
+            actuators,
+            subtrees,
+        }
+    }
+
+    /// Names and sizes of this world's States.
+    pub fn layout(&self) -> &Arc<StateLayout> {
+        &self.layout
+    }
+
+    /// RGB colour of each body (from the URDF material or the spec), in layout order.
+    pub fn body_colors(&self) -> &[[f64; 3]] {
+        &self.colors
+    }
+
+    /// Borrow the underlying rapier world (for renderers and debugging).
+    pub fn physics(&self) -> &PhysicsWorld {
+        &self.phys
+    }
+
+    /// Handle of body `i` (layout order).
+    pub fn body_handle(&self, i: usize) -> RigidBodyHandle {
+        self.bodies[i]
+    }
+
+    /// Action bounds, one `[low, high]` per actuator.
+    pub fn action_bounds(&self) -> Vec<[f64; 2]> {
+        self.actuators.iter().map(|a| a.ctrl_range).collect()
+    }
+
+    /// Apply a (clipped) action for the next control step.
+    pub(crate) fn apply_action(&mut self, action: &[f64]) {
+        for (a, &u) in self.actuators.iter().zip(action) {
+            let info = &self.layout.joints[a.joint];
+            let handle = self.joints[a.joint];
+            let axis = joint_axis(info.kind);
+            match a.kind {
+                ActuatorKind::Torque => {
+                    let effort = (a.gain * u) as Real;
+                    let (p, c) = (self.bodies[info.parent], self.bodies[info.child]);
+                    let frame = self.joint_frame(a.joint);
+                    let dir = frame.rotation * Vector::X;
+                    for (h, sign) in [(c, 1.0), (p, -1.0)] {
+                        let rb = &mut self.phys.bodies[h];
+                        if !rb.is_dynamic() {
+                            continue;
+                        }
+                        match info.kind {
+                            JointKind::Revolute => rb.add_torque(dir * effort * sign, true),
+                            JointKind::Prismatic => rb.add_force(dir * effort * sign, true),
+                        }
+                    }
+                }
+                ActuatorKind::Velocity => {
+                    let j = self.phys.impulse_joints.get_mut(handle, true);
+                    if let Some(j) = j {
+                        j.data.set_motor_velocity(axis, u as Real, a.gain as Real);
+                    }
+                }
+                ActuatorKind::Position => {
+                    let j = self.phys.impulse_joints.get_mut(handle, true);
+                    if let Some(j) = j {
+                        j.data
+                            .set_motor_position(axis, u as Real, a.gain as Real, a.damping as Real);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Clear the user forces of the previous control step.
+    pub(crate) fn clear_forces(&mut self) {
+        for a in &self.actuators {
+            if a.kind != ActuatorKind::Torque {
+                continue;
+            }
+            let info = &self.layout.joints[a.joint];
+            for b in [info.parent, info.child] {
+                let rb = &mut self.phys.bodies[self.bodies[b]];
+                rb.reset_forces(false);
+                rb.reset_torques(false);
+            }
+        }
+    }
+
+    /// Advance physics by `n` steps.
+    pub(crate) fn step_physics(&mut self, n: u32) {
+        for _ in 0..n {
+            self.phys.step();
+        }
+    }
+
+    /// World frame of joint `j` on its parent side.
+    fn joint_frame(&self, j: usize) -> Pose {
+        let info = &self.layout.joints[j];
+        let data = &self.phys.impulse_joints.get(self.joints[j]).expect("own joint").data;
+        *self.phys.bodies[self.bodies[info.parent]].position() * data.local_frame1
+    }
+
+    /// Read joint `j`'s coordinate and velocity from the two bodies' poses.
+    fn joint_state(&self, j: usize) -> JointState {
+        let info = &self.layout.joints[j];
+        let data = &self.phys.impulse_joints.get(self.joints[j]).expect("own joint").data;
+        let rb1 = &self.phys.bodies[self.bodies[info.parent]];
+        let rb2 = &self.phys.bodies[self.bodies[info.child]];
+        let f1 = *rb1.position() * data.local_frame1;
+        let f2 = *rb2.position() * data.local_frame2;
+        let axis = f1.rotation * Vector::X;
+        match info.kind {
+            JointKind::Revolute => {
+                let rel = f1.rotation.inverse() * f2.rotation;
+                let (x, w) = (rel.x as f64, rel.w as f64);
+                let mut q = 2.0 * x.atan2(w);
+                if q > std::f64::consts::PI {
+                    q -= 2.0 * std::f64::consts::PI;
+                } else if q < -std::f64::consts::PI {
+                    q += 2.0 * std::f64::consts::PI;
+                }
+                let qd = (rb2.angvel() - rb1.angvel()).dot(axis) as f64;
+                JointState { q, qd }
+            }
+            JointKind::Prismatic => {
+                let d = f2.translation - f1.translation;
+                let p = f2.translation;
+                let v = rb2.velocity_at_point(p) - rb1.velocity_at_point(p);
+                JointState {
+                    q: d.dot(axis) as f64,
+                    qd: v.dot(axis) as f64,
+                }
+            }
+        }
+    }
+
+    /// Fill `bodies` and `joints` with the current state.
+    pub(crate) fn read(&self, bodies: &mut Vec<BodyState>, joints: &mut Vec<JointState>) {
+        bodies.clear();
+        bodies.extend(self.bodies.iter().map(|&h| {
+            let rb = &self.phys.bodies[h];
+            let p = rb.translation();
+            let q = rb.rotation();
+            let v = rb.linvel();
+            let w = rb.angvel();
+            BodyState {
+                pos: [p.x as f64, p.y as f64, p.z as f64],
+                quat: [q.w as f64, q.x as f64, q.y as f64, q.z as f64],
+                linvel: [v.x as f64, v.y as f64, v.z as f64],
+                angvel: [w.x as f64, w.y as f64, w.z as f64],
+            }
+        }));
+        joints.clear();
+        joints.extend((0..self.joints.len()).map(|j| self.joint_state(j)));
+    }
+
+    /// Pairs of body indices whose colliders touch, sorted, each `(a, b)` with `a < b`.
+    pub(crate) fn contacts(&self, out: &mut Vec<(u16, u16)>) {
+        out.clear();
+        for pair in self.phys.narrow_phase.contact_pairs() {
+            if !pair.has_any_active_contact() {
+                continue;
+            }
+            let (Some(c1), Some(c2)) = (
+                self.phys.colliders.get(pair.collider1),
+                self.phys.colliders.get(pair.collider2),
+            ) else {
+                continue;
+            };
+            let (a, b) = (c1.user_data as u16, c2.user_data as u16);
+            if a != b {
+                out.push((a.min(b), a.max(b)));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// Turn joint `j` (and everything below it) by `dq` and add `dqd` to its velocity.
+    pub(crate) fn perturb_joint(&mut self, j: usize, dq: f64, dqd: f64) {
+        let info = self.layout.joints[j].clone();
+        let frame = self.joint_frame(j);
+        let axis = frame.rotation * Vector::X;
+        let anchor = frame.translation;
+        let (dq, dqd) = (dq as Real, dqd as Real);
+        for &b in &self.subtrees[info.child] {
+            let rb = &mut self.phys.bodies[self.bodies[b]];
+            let pos = *rb.position();
+            let com = rb.center_of_mass();
+            match info.kind {
+                JointKind::Revolute => {
+                    let r = Rotation::from_axis_angle(axis, dq);
+                    let t = anchor + r * (pos.translation - anchor);
+                    rb.set_position(Pose::from_parts(t, r * pos.rotation), true);
+                    let w = axis * dqd;
+                    let new_com = anchor + r * (com - anchor);
+                    rb.set_linvel(rb.linvel() + w.cross(new_com - anchor), true);
+                    rb.set_angvel(rb.angvel() + w, true);
+                }
+                JointKind::Prismatic => {
+                    let t = pos.translation + axis * dq;
+                    rb.set_position(Pose::from_parts(t, pos.rotation), true);
+                    rb.set_linvel(rb.linvel() + axis * dqd, true);
+                }
+            }
+        }
+    }
+
+    /// Move body `b` and everything attached below it: translate by `dp`, turn by `yaw`
+    /// about the vertical through the body, and add `dv` to their linear velocities.
+    pub(crate) fn perturb_body(&mut self, b: usize, dp: [f64; 3], yaw: f64, dv: [f64; 3]) {
+        let pivot = self.phys.bodies[self.bodies[b]].translation();
+        let r = Rotation::from_axis_angle(Vector::Z, yaw as Real);
+        let dp = crate::env::build::v3(dp);
+        let dv = crate::env::build::v3(dv);
+        for &i in &self.subtrees[b] {
+            let rb = &mut self.phys.bodies[self.bodies[i]];
+            let pos = *rb.position();
+            let t = pivot + r * (pos.translation - pivot) + dp;
+            rb.set_position(Pose::from_parts(t, r * pos.rotation), true);
+            rb.set_linvel(rb.linvel() + dv, true);
+        }
+    }
+
+    /// Place body `b` at `pos` (used for goal markers that follow a task parameter).
+    pub(crate) fn place_body(&mut self, b: usize, pos: [f64; 3]) {
+        let rb = &mut self.phys.bodies[self.bodies[b]];
+        rb.set_translation(crate::env::build::v3(pos), true);
+    }
+
+    /// Encode the physics state.
+    pub fn snapshot(&self) -> Result<PhysicsSnapshot, EnvError> {
+        bincode::serde::encode_to_vec(&self.phys, bincode::config::standard())
+            .map(|b| PhysicsSnapshot(Arc::new(b)))
+            .map_err(|e| EnvError::Snapshot(e.to_string()))
+    }
+
+    /// Restore the physics state from a snapshot of this same world.
+    pub fn restore(&mut self, snap: &PhysicsSnapshot) -> Result<(), EnvError> {
+        self.phys = decode(snap)?;
+        Ok(())
+    }
+
+    /// A new world with this one's tables and the physics of `snap`.
+    pub(crate) fn with_physics(&self, snap: &PhysicsSnapshot) -> Result<World, EnvError> {
+        Ok(World {
+            phys: decode(snap)?,
+            layout: self.layout.clone(),
+            bodies: self.bodies.clone(),
+            colors: self.colors.clone(),
+            joints: self.joints.clone(),
+            actuators: self.actuators.clone(),
+            subtrees: self.subtrees.clone(),
+        })
+    }
+}
+
+fn decode(snap: &PhysicsSnapshot) -> Result<PhysicsWorld, EnvError> {
+    let (phys, _): (PhysicsWorld, usize) =
+        bincode::serde::decode_from_slice(&snap.0, bincode::config::standard())
+            .map_err(|e| EnvError::Snapshot(e.to_string()))?;
+    Ok(phys)
+}
