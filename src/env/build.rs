@@ -40,6 +40,8 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
             enable_joint_collisions: robot.joint_collisions,
             shift: Pose::from_translation(v3(robot.base_pos)),
             collider_blueprint: ColliderBuilder::default().density(0.0).friction(1.0),
+            // Sleeping would freeze slow motions (a small swing) and change dynamics.
+            rigid_body_blueprint: RigidBodyBuilder::dynamic().can_sleep(false),
             ..Default::default()
         };
         let (loaded, urdf) = UrdfRobot::from_file(&urdf_path, options, None)
@@ -134,7 +136,8 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
             Some(_) if !o.sensor => RigidBodyBuilder::dynamic(),
             _ => RigidBodyBuilder::fixed(),
         }
-        .pose(pose);
+        .pose(pose)
+        .can_sleep(false);
         let mut co = match &o.shape {
             ShapeSpec::Plane { .. } => ColliderBuilder::halfspace(rapier3d::na::Unit::new_unchecked(Vector::Z)),
             ShapeSpec::Box { half_extents: h } => {

@@ -1,0 +1,87 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use rewardsmith::env::AssetRoots;
+use std::path::{Path, PathBuf};
+
+/// The repository's own envs, robots and rewards.
+pub fn repo_roots() -> AssetRoots {
+    AssetRoots::under(Path::new(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Roots whose robots live in `dir` (for specs and URDFs written by a test).
+pub fn roots_in(dir: &Path) -> AssetRoots {
+    AssetRoots {
+        envs: dir.to_path_buf(),
+        robots: dir.to_path_buf(),
+        rewards: dir.to_path_buf(),
+    }
+}
+
+/// Write `text` to `dir/name` and return the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write test file");
+    p
+}
+
+/// A single-hinge pendulum URDF: a point-like mass `length` below (or above) the pivot.
+pub fn pendulum_urdf(length: f64, mass: f64) -> String {
+    format!(
+        r#"<?xml version="1.0"?>
+<robot name="bob">
+  <link name="base">
+    <inertial><mass value="1"/><inertia ixx="1" iyy="1" izz="1" ixy="0" ixz="0" iyz="0"/></inertial>
+  </link>
+  <joint name="hinge" type="continuous">
+    <parent link="base"/><child link="bob"/>
+    <origin xyz="0 0 0"/><axis xyz="0 1 0"/>
+  </joint>
+  <link name="bob">
+    <inertial>
+      <origin xyz="0 0 {length}"/>
+      <mass value="{mass}"/>
+      <inertia ixx="1e-7" iyy="1e-7" izz="1e-7" ixy="0" ixz="0" iyz="0"/>
+    </inertial>
+  </link>
+</robot>
+"#
+    )
+}
+
+/// The smallest valid spec around `pendulum_urdf` written as `bob.urdf`; `extra` is
+/// appended (more tables).
+pub fn pendulum_spec(dt: f64, substeps: u32, extra: &str) -> String {
+    format!(
+        r#"name = "bob"
+description = "test pendulum"
+
+[sim]
+control_dt = {dt}
+substeps = {substeps}
+horizon = 100000
+
+[robot]
+urdf = "bob.urdf"
+base_pos = [0.0, 0.0, 2.0]
+fixed_base = true
+
+[[actuators]]
+joint = "hinge"
+kind = "torque"
+gain = 1.0
+
+[[observations]]
+term = "joint_q"
+joints = ["hinge"]
+
+[rewards]
+reward = "bob"
+success = "bob"
+
+[camera]
+pos = [0.0, -3.0, 2.0]
+look_at = [0.0, 0.0, 2.0]
+{extra}"#
+    )
+}

@@ -1,0 +1,109 @@
+//! Bad env specs give one clear error naming the file, the key and what was expected.
+
+mod common;
+
+use common::{pendulum_spec, pendulum_urdf, roots_in, write};
+use rewardsmith::env::{Env, EnvError, EnvSpec};
+
+fn load_err(spec: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bob.urdf", &pendulum_urdf(-1.0, 1.0));
+    let file = write(dir.path(), "bob.toml", spec);
+    let roots = roots_in(dir.path());
+    let err = EnvSpec::from_file(&file)
+        .and_then(|s| Env::from_spec(s, &file, &roots))
+        .expect_err("spec should be rejected");
+    let msg = err.to_string();
+    assert!(msg.contains("bob.toml"), "error names the file: {msg}");
+    msg
+}
+
+#[test]
+fn valid_spec_loads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bob.urdf", &pendulum_urdf(-1.0, 1.0));
+    let file = write(dir.path(), "bob.toml", &pendulum_spec(0.01, 1, ""));
+    let spec = EnvSpec::from_file(&file).expect("parses");
+    let env = Env::from_spec(spec, &file, &roots_in(dir.path())).expect("builds");
+    assert_eq!(env.compiled().obs_dim(), 1);
+}
+
+#[test]
+fn missing_field_names_key_and_line() {
+    let spec = pendulum_spec(0.01, 1, "").replace("horizon = 100000\n", "");
+    let msg = load_err(&spec);
+    assert!(msg.contains("horizon"), "{msg}");
+    assert!(msg.contains("line 4"), "points at the [sim] table: {msg}");
+}
+
+#[test]
+fn wrong_type_names_key_line_and_column() {
+    let spec = pendulum_spec(0.01, 1, "").replace("substeps = 1", "substeps = \"two\"");
+    let msg = load_err(&spec);
+    assert!(msg.contains("line 6, column 12"), "{msg}");
+    assert!(msg.contains("integer") || msg.contains("u32"), "says what was expected: {msg}");
+}
+
+#[test]
+fn unknown_key_is_rejected() {
+    let spec = pendulum_spec(0.01, 1, "").replace("horizon = 100000", "horizon = 100000\nhorizn = 5");
+    let msg = load_err(&spec);
+    assert!(msg.contains("horizn"), "{msg}");
+    assert!(msg.contains("line 8"), "{msg}");
+}
+
+#[test]
+fn joint_missing_from_urdf_lists_known_joints() {
+    let spec = pendulum_spec(0.01, 1, "").replace("joint = \"hinge\"", "joint = \"hnge\"");
+    let msg = load_err(&spec);
+    assert!(msg.contains("actuators[0].joint"), "{msg}");
+    assert!(msg.contains("unknown joint `hnge`"), "{msg}");
+    assert!(msg.contains("known: hinge"), "{msg}");
+}
+
+#[test]
+fn negative_mass_is_rejected() {
+    let extra = "\n[[objects]]\nname = \"ball\"\nshape = { kind = \"sphere\", radius = 0.1 }\nmass = -2.0\n";
+    let msg = load_err(&pendulum_spec(0.01, 1, extra));
+    assert!(msg.contains("objects[0] (ball).mass"), "{msg}");
+    assert!(msg.contains("positive mass"), "{msg}");
+}
+
+#[test]
+fn negative_urdf_mass_is_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bob.urdf", &pendulum_urdf(-1.0, -1.0));
+    let file = write(dir.path(), "bob.toml", &pendulum_spec(0.01, 1, ""));
+    let spec = EnvSpec::from_file(&file).expect("parses");
+    let err = Env::from_spec(spec, &file, &roots_in(dir.path())).expect_err("rejected");
+    assert!(matches!(err, EnvError::Urdf { .. }), "{err}");
+    assert!(err.to_string().contains("link `bob` has mass -1"), "{err}");
+}
+
+#[test]
+fn non_finite_numbers_are_rejected() {
+    let spec = pendulum_spec(0.01, 1, "").replace("base_pos = [0.0, 0.0, 2.0]", "base_pos = [0.0, nan, 2.0]");
+    let msg = load_err(&spec);
+    assert!(msg.contains("robot.base_pos"), "{msg}");
+    assert!(msg.contains("finite"), "{msg}");
+    let spec = pendulum_spec(0.01, 1, "").replace("control_dt = 0.01", "control_dt = inf");
+    assert!(load_err(&spec).contains("sim.control_dt"));
+}
+
+#[test]
+fn unknown_body_in_observation_is_named() {
+    let extra = "\n[[observations]]\nterm = \"body_pos\"\nbody = \"bobb\"\n";
+    let msg = load_err(&pendulum_spec(0.01, 1, extra));
+    assert!(msg.contains("observations[1].body"), "{msg}");
+    assert!(msg.contains("unknown body `bobb`"), "{msg}");
+    assert!(msg.contains("base, bob"), "{msg}");
+}
+
+#[test]
+fn missing_urdf_names_the_robot_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write(dir.path(), "bob.toml", &pendulum_spec(0.01, 1, ""));
+    let spec = EnvSpec::from_file(&file).expect("parses");
+    let err = Env::from_spec(spec, &file, &roots_in(dir.path())).expect_err("rejected");
+    assert!(err.to_string().contains("bob.urdf"), "{err}");
+}
