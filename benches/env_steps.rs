@@ -28,8 +28,18 @@ fn parse() -> Options {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--seconds" => o.seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(o.seconds),
-            "--envs" => o.vec_envs = args.next().and_then(|s| s.parse().ok()).unwrap_or(o.vec_envs),
+            "--seconds" => {
+                o.seconds = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(o.seconds)
+            }
+            "--envs" => {
+                o.vec_envs = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(o.vec_envs)
+            }
             "--json" => o.json = args.next(),
             "--bench" => {}
             other if !other.starts_with('-') => o.only.push(other.to_string()),
@@ -95,11 +105,22 @@ fn main() {
         .into_iter()
         .filter(|n| o.only.is_empty() || o.only.contains(n))
         .collect();
-    let mut json = o.json.as_ref().map(|p| std::fs::File::create(p).expect("json file"));
-    println!("| env | control dt (s) | Env steps/s (1 thread) | VecEnv×{} steps/s (2 threads) |", o.vec_envs);
+    let mut json = o
+        .json
+        .as_ref()
+        .map(|p| std::fs::File::create(p).expect("json file"));
+    println!(
+        "| env | control dt (s) | Env steps/s (1 thread) | VecEnv×{} steps/s (2 threads) |",
+        o.vec_envs
+    );
     println!("|---|--:|--:|--:|");
     for name in &names {
-        let dt = Env::load(name, &roots).expect("env loads").compiled().spec.sim.control_dt;
+        let dt = Env::load(name, &roots)
+            .expect("env loads")
+            .compiled()
+            .spec
+            .sim
+            .control_dt;
         let one = single(name, &roots, o.seconds);
         let two = vectorized(name, &roots, o.vec_envs, o.seconds);
         println!("| {name} | {dt} | {one:.0} | {two:.0} |");

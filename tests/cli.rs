@@ -68,7 +68,10 @@ fn rollout_writes_one_json_object_per_step() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("roll.jsonl");
     rewardsmith()
-        .args(["rollout", "--env", "cartpole", "--policy", "random", "--steps", "120", "--seed", "4", "--out"])
+        .args([
+            "rollout", "--env", "cartpole", "--policy", "random", "--steps", "120", "--seed", "4",
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .success();
@@ -79,16 +82,28 @@ fn rollout_writes_one_json_object_per_step() {
         .collect();
     assert_eq!(rows.len(), 120);
     let first = &rows[0];
-    for key in ["obs", "action", "reward", "terminated", "truncated", "state"] {
+    for key in [
+        "obs",
+        "action",
+        "reward",
+        "terminated",
+        "truncated",
+        "state",
+    ] {
         assert!(first.get(key).is_some(), "missing {key}: {first}");
     }
     assert!(first["state"]["bodies"]["pole"]["pos"].is_array());
     assert!(first["state"]["joints"]["hinge"]["q"].is_number());
-    assert!(rows.iter().any(|r| r["terminated"] == true), "random cartpole falls within 120 steps");
+    assert!(
+        rows.iter().any(|r| r["terminated"] == true),
+        "random cartpole falls within 120 steps"
+    );
     // The same seed gives the same file.
     let out2 = dir.path().join("roll2.jsonl");
     rewardsmith()
-        .args(["rollout", "--env", "cartpole", "--steps", "120", "--seed", "4", "--out"])
+        .args([
+            "rollout", "--env", "cartpole", "--steps", "120", "--seed", "4", "--out",
+        ])
         .arg(&out2)
         .assert()
         .success();

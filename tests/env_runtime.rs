@@ -88,14 +88,21 @@ fn vec_env_matches_single_envs_and_autoresets() {
     let n = 4;
     let mut vec = VecEnv::new("cartpole", &roots, n, Some(2)).expect("vec env");
     let obs0 = vec.reset(100).expect("reset").to_vec();
-    let mut singles: Vec<Env> = (0..n).map(|_| Env::load("cartpole", &roots).expect("load")).collect();
+    let mut singles: Vec<Env> = (0..n)
+        .map(|_| Env::load("cartpole", &roots).expect("load"))
+        .collect();
     let dim = vec.compiled().obs_dim();
     for (i, e) in singles.iter_mut().enumerate() {
-        assert_eq!(&obs0[i * dim..(i + 1) * dim], e.reset(Some(100 + i as u64)).expect("reset"));
+        assert_eq!(
+            &obs0[i * dim..(i + 1) * dim],
+            e.reset(Some(100 + i as u64)).expect("reset")
+        );
     }
     let mut ended = 0;
     for t in 0..300 {
-        let actions: Vec<f64> = (0..n).map(|i| if (t + i) % 3 == 0 { 1.0 } else { -0.6 }).collect();
+        let actions: Vec<f64> = (0..n)
+            .map(|i| if (t + i) % 3 == 0 { 1.0 } else { -0.6 })
+            .collect();
         let batch = vec.step(&actions).expect("step").clone();
         for (i, e) in singles.iter_mut().enumerate() {
             let (fin, flags) = e.step(&actions[i..i + 1]).expect("step");

@@ -41,12 +41,16 @@ fn wrong_type_names_key_line_and_column() {
     let spec = pendulum_spec(0.01, 1, "").replace("substeps = 1", "substeps = \"two\"");
     let msg = load_err(&spec);
     assert!(msg.contains("line 6, column 12"), "{msg}");
-    assert!(msg.contains("integer") || msg.contains("u32"), "says what was expected: {msg}");
+    assert!(
+        msg.contains("integer") || msg.contains("u32"),
+        "says what was expected: {msg}"
+    );
 }
 
 #[test]
 fn unknown_key_is_rejected() {
-    let spec = pendulum_spec(0.01, 1, "").replace("horizon = 100000", "horizon = 100000\nhorizn = 5");
+    let spec =
+        pendulum_spec(0.01, 1, "").replace("horizon = 100000", "horizon = 100000\nhorizn = 5");
     let msg = load_err(&spec);
     assert!(msg.contains("horizn"), "{msg}");
     assert!(msg.contains("line 8"), "{msg}");
@@ -82,7 +86,8 @@ fn negative_urdf_mass_is_rejected() {
 
 #[test]
 fn non_finite_numbers_are_rejected() {
-    let spec = pendulum_spec(0.01, 1, "").replace("base_pos = [0.0, 0.0, 2.0]", "base_pos = [0.0, nan, 2.0]");
+    let spec = pendulum_spec(0.01, 1, "")
+        .replace("base_pos = [0.0, 0.0, 2.0]", "base_pos = [0.0, nan, 2.0]");
     let msg = load_err(&spec);
     assert!(msg.contains("robot.base_pos"), "{msg}");
     assert!(msg.contains("finite"), "{msg}");

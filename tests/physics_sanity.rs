@@ -17,7 +17,10 @@ fn small_angle_pendulum_period() {
     let mut env = Env::from_spec(spec, &file, &roots_in(dir.path())).expect("builds");
     env.reset(Some(0)).expect("reset");
     let q0 = env.state().joint("hinge").expect("hinge").q;
-    assert!((q0 - 0.05).abs() < 1e-4, "reset noise sets the start angle: {q0}");
+    assert!(
+        (q0 - 0.05).abs() < 1e-4,
+        "reset noise sets the start angle: {q0}"
+    );
     // Time the downward zero crossings of q over several periods.
     let mut crossings = Vec::new();
     let mut prev = q0;
@@ -37,7 +40,11 @@ fn small_angle_pendulum_period() {
     let mean = periods.iter().sum::<f64>() / periods.len() as f64;
     let expected = 2.0 * std::f64::consts::PI * (length / g).sqrt();
     let err = (mean - expected).abs() / expected;
-    assert!(err < 0.02, "period {mean:.4} s vs {expected:.4} s ({:.2}% off)", err * 100.0);
+    assert!(
+        err < 0.02,
+        "period {mean:.4} s vs {expected:.4} s ({:.2}% off)",
+        err * 100.0
+    );
 }
 
 /// A dropped ball follows z0 − ½gt² (within 1% of the distance fallen).
@@ -59,7 +66,10 @@ fn free_fall() {
     let expected = 10.0 - 0.5 * 9.81 * t * t;
     let fallen = 10.0 - expected;
     assert!((t - 1.0).abs() < 1e-9);
-    assert!(((10.0 - z) - fallen).abs() < 0.01 * fallen, "z {z:.4} vs {expected:.4}");
+    assert!(
+        ((10.0 - z) - fallen).abs() < 0.01 * fallen,
+        "z {z:.4} vs {expected:.4}"
+    );
     let vz = s.body("ball").expect("ball").linvel[2];
     assert!((vz + 9.81 * t).abs() < 0.01 * 9.81, "vz {vz}");
 }

@@ -80,7 +80,10 @@ fn show(env: &str, roots: &AssetRoots) -> Result<()> {
     } else {
         println!("\ntask parameters (sampled per episode):");
         for p in &l.task {
-            println!("  s.task.{:<10} {:?} .. {:?}  {}", p.name, p.low, p.high, p.doc);
+            println!(
+                "  s.task.{:<10} {:?} .. {:?}  {}",
+                p.name, p.low, p.high, p.doc
+            );
         }
     }
     let cam = &spec.camera;
@@ -91,7 +94,9 @@ fn show(env: &str, roots: &AssetRoots) -> Result<()> {
         cam.fov_deg,
         cam.width,
         cam.height,
-        cam.track.as_ref().map_or(String::new(), |b| format!(", tracking {b}"))
+        cam.track
+            .as_ref()
+            .map_or(String::new(), |b| format!(", tracking {b}"))
     );
     println!(
         "\nrewards: reward `{}`, success `{}` ({:?})",

@@ -47,7 +47,8 @@ pub fn run(args: RolloutArgs) -> Result<()> {
     // Write to a temporary file and rename at the end, so a crash never leaves a
     // truncated file that looks complete.
     let tmp = args.out.with_extension("jsonl.tmp");
-    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut out = std::io::BufWriter::new(file);
     let bar = progress(args.steps);
     let mut obs = env.reset(Some(args.seed))?;

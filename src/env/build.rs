@@ -15,8 +15,10 @@ use crate::env::{AssetRoots, EnvError};
 
 /// Build the world described by `spec` (read from `file`), with robots found under `roots`.
 pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<World, EnvError> {
-    let mut phys = PhysicsWorld::default();
-    phys.gravity = v3(spec.sim.gravity);
+    let mut phys = PhysicsWorld {
+        gravity: v3(spec.sim.gravity),
+        ..Default::default()
+    };
     phys.integration_parameters.dt = spec.physics_dt() as Real;
     phys.integration_parameters.num_solver_iterations = spec.sim.solver_iterations as usize;
 
@@ -72,7 +74,11 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
             .iter()
             .map(|j| {
                 let u = &urdf.joints[j.urdf_joint_index];
-                (u.name.clone(), u.joint_type.clone(), [u.limit.lower, u.limit.upper])
+                (
+                    u.name.clone(),
+                    u.joint_type.clone(),
+                    [u.limit.lower, u.limit.upper],
+                )
             })
             .collect();
         let link_pairs: Vec<(usize, usize)> =
@@ -139,7 +145,9 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
         .pose(pose)
         .can_sleep(false);
         let mut co = match &o.shape {
-            ShapeSpec::Plane { .. } => ColliderBuilder::halfspace(rapier3d::na::Unit::new_unchecked(Vector::Z)),
+            ShapeSpec::Plane { .. } => {
+                ColliderBuilder::halfspace(rapier3d::na::Unit::new_unchecked(Vector::Z))
+            }
             ShapeSpec::Box { half_extents: h } => {
                 ColliderBuilder::cuboid(h[0] as Real, h[1] as Real, h[2] as Real)
             }
@@ -187,7 +195,14 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
         let joint = joints
             .iter()
             .position(|j| j.name == a.joint)
-            .ok_or_else(|| unknown(format!("actuators[{i}].joint"), "joint", &a.joint, joint_names()))?;
+            .ok_or_else(|| {
+                unknown(
+                    format!("actuators[{i}].joint"),
+                    "joint",
+                    &a.joint,
+                    joint_names(),
+                )
+            })?;
         actuators.push(Actuator {
             joint,
             kind: a.kind,
@@ -197,7 +212,9 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
         });
         if a.kind != ActuatorKind::Torque {
             let axis = joint_axis(joints[joint].kind);
-            let data = &mut phys.impulse_joints.get_mut(joint_handles[joint], false)
+            let data = &mut phys
+                .impulse_joints
+                .get_mut(joint_handles[joint], false)
                 .expect("joint handle from this world")
                 .data;
             data.set_motor_model(axis, MotorModel::ForceBased);
@@ -233,7 +250,12 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
                 }
                 None => {
                     let known = task.iter().map(|t| t.name.as_str()).collect();
-                    return Err(unknown(format!("objects[{i}].pos_from_task"), "task parameter", param, known));
+                    return Err(unknown(
+                        format!("objects[{i}].pos_from_task"),
+                        "task parameter",
+                        param,
+                        known,
+                    ));
                 }
             }
         }

@@ -199,7 +199,8 @@ impl Env {
         }
         for &(body, offset) in &c.placed {
             let t = &self.state.task;
-            self.world.place_body(body, [t[offset], t[offset + 1], t[offset + 2]]);
+            self.world
+                .place_body(body, [t[offset], t[offset + 1], t[offset + 2]]);
         }
         for &(joint, q, qd) in &c.joint_noise {
             let dq = uniform(&mut self.rng, q);
@@ -215,7 +216,8 @@ impl Env {
         self.state.t = 0.0;
         self.state.step = 0;
         self.state.action.iter_mut().for_each(|a| *a = 0.0);
-        self.world.read(&mut self.state.bodies, &mut self.state.joints);
+        self.world
+            .read(&mut self.state.bodies, &mut self.state.joints);
         self.state.contacts.clear();
         let mut obs = vec![0.0; c.obs_dim];
         observe(c, &self.state, &mut obs);
@@ -247,7 +249,8 @@ impl Env {
         self.world.step_physics(c.spec.sim.substeps);
         self.state.step += 1;
         self.state.t = self.state.step as f64 * c.spec.sim.control_dt;
-        self.world.read(&mut self.state.bodies, &mut self.state.joints);
+        self.world
+            .read(&mut self.state.bodies, &mut self.state.joints);
         self.world.contacts(&mut self.state.contacts);
         observe(&c, &self.state, obs);
         let terminated = !self.state.is_finite() || terminated(&c, &self.state);
@@ -292,7 +295,11 @@ impl Env {
 }
 
 fn uniform(rng: &mut ChaCha8Rng, [lo, hi]: [f64; 2]) -> f64 {
-    if hi > lo { rng.random_range(lo..hi) } else { lo }
+    if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    }
 }
 
 /// Sample one task parameter into `task`, rejecting samples outside the xy annulus.
@@ -302,13 +309,22 @@ fn sample_task(
     p: &crate::env::state::TaskParamInfo,
     task: &mut [f64],
 ) {
-    let spec = c.spec.task.iter().find(|s| s.name == p.name).expect("compiled from spec");
+    let spec = c
+        .spec
+        .task
+        .iter()
+        .find(|s| s.name == p.name)
+        .expect("compiled from spec");
     let slot = &mut task[p.offset..p.offset + p.dim];
     for _ in 0..1000 {
         for (k, v) in slot.iter_mut().enumerate() {
             *v = uniform(rng, [p.low[k], p.high[k]]);
         }
-        let r = if p.dim >= 2 { slot[0].hypot(slot[1]) } else { slot[0].abs() };
+        let r = if p.dim >= 2 {
+            slot[0].hypot(slot[1])
+        } else {
+            slot[0].abs()
+        };
         let inside_min = spec.min_radius <= 0.0 || r >= spec.min_radius;
         let inside_max = spec.max_radius <= 0.0 || r <= spec.max_radius;
         if inside_min && inside_max {
@@ -405,29 +421,41 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
             js.iter().map(|n| joint(key("joints"), n)).collect()
         };
         let (op, name, size) = match term {
-            ObsTerm::JointQ { joints: js } => {
-                (ObsOp::JointQ(names(js)?), format!("joint_q({})", js.join(", ")), js.len())
-            }
+            ObsTerm::JointQ { joints: js } => (
+                ObsOp::JointQ(names(js)?),
+                format!("joint_q({})", js.join(", ")),
+                js.len(),
+            ),
             ObsTerm::JointQCosSin { joints: js } => (
                 ObsOp::JointQCosSin(names(js)?),
                 format!("joint_q_cos_sin({})", js.join(", ")),
                 2 * js.len(),
             ),
-            ObsTerm::JointQd { joints: js } => {
-                (ObsOp::JointQd(names(js)?), format!("joint_qd({})", js.join(", ")), js.len())
-            }
-            ObsTerm::BodyPos { body: b } => {
-                (ObsOp::BodyPos(body(key("body"), b)?), format!("body_pos({b})"), 3)
-            }
-            ObsTerm::BodyQuat { body: b } => {
-                (ObsOp::BodyQuat(body(key("body"), b)?), format!("body_quat({b}) [w x y z]"), 4)
-            }
-            ObsTerm::BodyLinvel { body: b } => {
-                (ObsOp::BodyLinvel(body(key("body"), b)?), format!("body_linvel({b})"), 3)
-            }
-            ObsTerm::BodyAngvel { body: b } => {
-                (ObsOp::BodyAngvel(body(key("body"), b)?), format!("body_angvel({b})"), 3)
-            }
+            ObsTerm::JointQd { joints: js } => (
+                ObsOp::JointQd(names(js)?),
+                format!("joint_qd({})", js.join(", ")),
+                js.len(),
+            ),
+            ObsTerm::BodyPos { body: b } => (
+                ObsOp::BodyPos(body(key("body"), b)?),
+                format!("body_pos({b})"),
+                3,
+            ),
+            ObsTerm::BodyQuat { body: b } => (
+                ObsOp::BodyQuat(body(key("body"), b)?),
+                format!("body_quat({b}) [w x y z]"),
+                4,
+            ),
+            ObsTerm::BodyLinvel { body: b } => (
+                ObsOp::BodyLinvel(body(key("body"), b)?),
+                format!("body_linvel({b})"),
+                3,
+            ),
+            ObsTerm::BodyAngvel { body: b } => (
+                ObsOp::BodyAngvel(body(key("body"), b)?),
+                format!("body_angvel({b})"),
+                3,
+            ),
             ObsTerm::Relative { from, to } => (
                 ObsOp::Relative(point(key("from"), from)?, point(key("to"), to)?),
                 format!("relative({from} → {to})"),
@@ -435,11 +463,17 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
             ),
             ObsTerm::Task { param: p } => {
                 let info = param(key("param"), p)?;
-                (ObsOp::Task(info.offset, info.dim), format!("task.{p}"), info.dim)
+                (
+                    ObsOp::Task(info.offset, info.dim),
+                    format!("task.{p}"),
+                    info.dim,
+                )
             }
-            ObsTerm::LastAction => {
-                (ObsOp::LastAction, "last_action".to_string(), spec.actuators.len())
-            }
+            ObsTerm::LastAction => (
+                ObsOp::LastAction,
+                "last_action".to_string(),
+                spec.actuators.len(),
+            ),
         };
         obs.push(op);
         obs_blocks.push(ObsBlock { name, offset, size });
@@ -468,7 +502,11 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
                         expected: "0 (x), 1 (y) or 2 (z)".into(),
                     });
                 }
-                Termination::BodyCoordOutside(body(key("body"), b)?, *axis, [f64::NEG_INFINITY, *value])
+                Termination::BodyCoordOutside(
+                    body(key("body"), b)?,
+                    *axis,
+                    [f64::NEG_INFINITY, *value],
+                )
             }
         });
     }
@@ -478,7 +516,11 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
         if n.joint == "*" {
             joint_noise.extend((0..layout.joints.len()).map(|j| (j, n.q, n.qd)));
         } else {
-            joint_noise.push((joint(format!("reset.joints[{i}].joint"), &n.joint)?, n.q, n.qd));
+            joint_noise.push((
+                joint(format!("reset.joints[{i}].joint"), &n.joint)?,
+                n.q,
+                n.qd,
+            ));
         }
     }
     let mut body_noise = Vec::new();
@@ -489,8 +531,13 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
     let mut placed = Vec::new();
     for o in &spec.objects {
         if let Some(p) = &o.pos_from_task {
-            let b = layout.body_index(&o.name).expect("object bodies are in the layout");
-            placed.push((b, layout.task_param(p).expect("checked by the builder").offset));
+            let b = layout
+                .body_index(&o.name)
+                .expect("object bodies are in the layout");
+            placed.push((
+                b,
+                layout.task_param(p).expect("checked by the builder").offset,
+            ));
         }
     }
     if let Some(track) = &spec.camera.track {
@@ -523,12 +570,21 @@ impl EnvSnapshot {
 
 impl std::fmt::Debug for EnvSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "EnvSnapshot({} bytes, step {})", self.physics.len(), self.state.step)
+        write!(
+            f,
+            "EnvSnapshot({} bytes, step {})",
+            self.physics.len(),
+            self.state.step
+        )
     }
 }
 
 impl std::fmt::Debug for Env {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Env({}, step {})", self.compiled.spec.name, self.state.step)
+        write!(
+            f,
+            "Env({}, step {})",
+            self.compiled.spec.name, self.state.step
+        )
     }
 }

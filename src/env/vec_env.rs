@@ -35,7 +35,12 @@ pub struct VecEnv {
 impl VecEnv {
     /// Build `n` copies of `env` (a built-in name or spec path), stepped on `threads`
     /// worker threads (`None`: one per core).
-    pub fn new(env: &str, roots: &AssetRoots, n: usize, threads: Option<usize>) -> Result<Self, EnvError> {
+    pub fn new(
+        env: &str,
+        roots: &AssetRoots,
+        n: usize,
+        threads: Option<usize>,
+    ) -> Result<Self, EnvError> {
         Self::from_env(Env::load(env, roots)?, n, threads)
     }
 
@@ -135,7 +140,9 @@ impl VecEnv {
                 .enumerate()
                 .try_for_each(|(i, (((((env, obs), fin), state), flags), act))| {
                     *flags = env.step_into(act, fin).map_err(|e| match e {
-                        EnvError::BadAction { message, .. } => EnvError::BadAction { env: i, message },
+                        EnvError::BadAction { message, .. } => {
+                            EnvError::BadAction { env: i, message }
+                        }
                         other => other,
                     })?;
                     state.clone_from(env.state());

@@ -125,8 +125,12 @@ impl World {
                 ActuatorKind::Position => {
                     let j = self.phys.impulse_joints.get_mut(handle, true);
                     if let Some(j) = j {
-                        j.data
-                            .set_motor_position(axis, u as Real, a.gain as Real, a.damping as Real);
+                        j.data.set_motor_position(
+                            axis,
+                            u as Real,
+                            a.gain as Real,
+                            a.damping as Real,
+                        );
                     }
                 }
             }
@@ -158,14 +162,24 @@ impl World {
     /// World frame of joint `j` on its parent side.
     fn joint_frame(&self, j: usize) -> Pose {
         let info = &self.layout.joints[j];
-        let data = &self.phys.impulse_joints.get(self.joints[j]).expect("own joint").data;
+        let data = &self
+            .phys
+            .impulse_joints
+            .get(self.joints[j])
+            .expect("own joint")
+            .data;
         *self.phys.bodies[self.bodies[info.parent]].position() * data.local_frame1
     }
 
     /// Read joint `j`'s coordinate and velocity from the two bodies' poses.
     fn joint_state(&self, j: usize) -> JointState {
         let info = &self.layout.joints[j];
-        let data = &self.phys.impulse_joints.get(self.joints[j]).expect("own joint").data;
+        let data = &self
+            .phys
+            .impulse_joints
+            .get(self.joints[j])
+            .expect("own joint")
+            .data;
         let rb1 = &self.phys.bodies[self.bodies[info.parent]];
         let rb2 = &self.phys.bodies[self.bodies[info.child]];
         let f1 = *rb1.position() * data.local_frame1;
