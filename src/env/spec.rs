@@ -609,6 +609,13 @@ impl AssetRoots {
         }
     }
 
+    /// Directory of the LLM prompt templates (`prompts/`, beside `envs/`).
+    pub fn prompts_dir(&self) -> PathBuf {
+        self.envs
+            .parent()
+            .map_or_else(|| PathBuf::from("prompts"), |root| root.join("prompts"))
+    }
+
     /// Resolve `--env`: a path to a spec file, or a built-in name.
     pub fn resolve_env(&self, env: &str) -> Result<PathBuf, EnvError> {
         let as_path = Path::new(env);

@@ -230,11 +230,17 @@ impl World {
         joints.extend((0..self.joints.len()).map(|j| self.joint_state(j)));
     }
 
-    /// Pairs of body indices whose colliders touch, sorted, each `(a, b)` with `a < b`.
+    /// Pairs of body indices whose colliders touch (within 1 mm), sorted, each `(a, b)` with `a < b`.
     pub(crate) fn contacts(&self, out: &mut Vec<(u16, u16)>) {
         out.clear();
         for pair in self.phys.narrow_phase.contact_pairs() {
-            if !pair.has_any_active_contact() {
+            // rapier keeps predicted contacts within a small margin; report only
+            // touching (or penetrating, up to 1 mm apart) pairs.
+            let touching = pair
+                .manifolds()
+                .iter()
+                .any(|m| m.points.iter().any(|p| p.dist <= 1e-3));
+            if !touching {
                 continue;
             }
             let (Some(c1), Some(c2)) = (
