@@ -548,9 +548,15 @@ impl EnvSpec {
             }
         }
         let c = &self.camera;
-        finite("camera".into(), &[c.pos.as_slice(), &c.look_at, &[c.fov_deg]].concat())?;
+        finite(
+            "camera".into(),
+            &[c.pos.as_slice(), &c.look_at, &[c.fov_deg]].concat(),
+        )?;
         if !(1.0..179.0).contains(&c.fov_deg) {
-            return Err(bad("camera.fov_deg".into(), "a field of view in (1, 179) degrees"));
+            return Err(bad(
+                "camera.fov_deg".into(),
+                "a field of view in (1, 179) degrees",
+            ));
         }
         if c.width == 0 || c.height == 0 {
             return Err(bad("camera.width/height".into(), "image sizes ≥ 1 pixel"));

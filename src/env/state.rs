@@ -172,7 +172,11 @@ impl State {
                 .chain(&b.angvel)
                 .all(|x| x.is_finite())
         });
-        bodies && self.joints.iter().all(|j| j.q.is_finite() && j.qd.is_finite())
+        bodies
+            && self
+                .joints
+                .iter()
+                .all(|j| j.q.is_finite() && j.qd.is_finite())
     }
 
     /// The state as a JSON object keyed by names (what `rollout` writes).
@@ -183,7 +187,8 @@ impl State {
             .iter()
             .zip(&self.bodies)
             .map(|(n, b)| {
-                let v = json!({"pos": b.pos, "quat": b.quat, "linvel": b.linvel, "angvel": b.angvel});
+                let v =
+                    json!({"pos": b.pos, "quat": b.quat, "linvel": b.linvel, "angvel": b.angvel});
                 (n.clone(), v)
             })
             .collect();
