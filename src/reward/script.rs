@@ -175,7 +175,7 @@ impl ScriptProgram {
             other => {
                 return Err(missing(format!(
                     "`reward` is a {}, not a function",
-                    other.type_name()
+                    lua_type(&other)
                 )));
             }
         };
@@ -185,7 +185,7 @@ impl ScriptProgram {
             other => {
                 return Err(missing(format!(
                     "`success` is a {}, not a function",
-                    other.type_name()
+                    lua_type(&other)
                 )));
             }
         };
@@ -383,6 +383,14 @@ impl ScriptProgram {
                 None => Ok(v),
             },
         }
+    }
+}
+
+/// The Luau type name of a value (numbers are all `number`).
+fn lua_type(v: &Value) -> &'static str {
+    match v {
+        Value::Integer(_) | Value::Number(_) => "number",
+        other => other.type_name(),
     }
 }
 
