@@ -59,7 +59,13 @@ fn layout(bodies: &[&str], joints: &[&str], n_act: usize) -> StateLayout {
         joints: joints
             .iter()
             .enumerate()
-            .map(|(i, j)| JointInfo { name: j.to_string(), kind: JointKind::Revolute, limits: None, parent: 0, child: i + 1 })
+            .map(|(i, j)| JointInfo {
+                name: j.to_string(),
+                kind: JointKind::Revolute,
+                limits: None,
+                parent: 0,
+                child: i + 1,
+            })
             .collect(),
         actuators: joints.iter().take(n_act).map(|j| j.to_string()).collect(),
         task: vec![],
@@ -84,8 +90,15 @@ fn state(layout: &StateLayout, k: f64) -> State {
                 }
             })
             .collect(),
-        joints: (0..layout.joints.len()).map(|i| JointState { q: 0.1 * i as f64, qd: 0.5 }).collect(),
-        action: (0..layout.actuators.len()).map(|i| 0.1 * i as f64 - 0.3).collect(),
+        joints: (0..layout.joints.len())
+            .map(|i| JointState {
+                q: 0.1 * i as f64,
+                qd: 0.5,
+            })
+            .collect(),
+        action: (0..layout.actuators.len())
+            .map(|i| 0.1 * i as f64 - 0.3)
+            .collect(),
         task: vec![],
         contacts: vec![(0, 1)],
     }
@@ -94,31 +107,52 @@ fn state(layout: &StateLayout, k: f64) -> State {
 fn bench(c: &mut Criterion) {
     let cp = layout(&["cart", "pole", "ground"], &["hinge"], 1);
     let hum_bodies = [
-        "torso", "head", "left_thigh", "right_thigh", "left_shin", "right_shin", "left_upper_arm",
-        "right_upper_arm", "left_lower_arm", "right_lower_arm", "left_foot", "right_foot", "ground",
+        "torso",
+        "head",
+        "left_thigh",
+        "right_thigh",
+        "left_shin",
+        "right_shin",
+        "left_upper_arm",
+        "right_upper_arm",
+        "left_lower_arm",
+        "right_lower_arm",
+        "left_foot",
+        "right_foot",
+        "ground",
     ];
     let hum_joints: Vec<String> = (0..17).map(|i| format!("j{i}")).collect();
     let hum_joints: Vec<&str> = hum_joints.iter().map(String::as_str).collect();
     let hum = layout(&hum_bodies, &hum_joints, 17);
 
     let mut group = c.benchmark_group("reward_call");
-    for (name, src, lay) in [("cartpole_10_lines", CARTPOLE, &cp), ("humanoid_30_lines", HUMANOID, &hum)] {
+    for (name, src, lay) in [
+        ("cartpole_10_lines", CARTPOLE, &cp),
+        ("humanoid_30_lines", HUMANOID, &hum),
+    ] {
         let mut p = ScriptProgram::compile(name, src, lay).expect("compiles");
         let s = state(lay, 0.5);
         let mut out = RewardOut::default();
-        group.bench_function(name, |b| b.iter(|| p.reward_into(black_box(&s), &mut out).expect("runs")));
+        group.bench_function(name, |b| {
+            b.iter(|| p.reward_into(black_box(&s), &mut out).expect("runs"))
+        });
     }
-    let mut p = ScriptProgram::compile("trivial", "function reward(s) return 1 end", &cp).expect("compiles");
+    let mut p = ScriptProgram::compile("trivial", "function reward(s) return 1 end", &cp)
+        .expect("compiles");
     let s = state(&cp, 0.5);
     let mut out = RewardOut::default();
-    group.bench_function("trivial_return_1", |b| b.iter(|| p.reward_into(black_box(&s), &mut out).expect("runs")));
+    group.bench_function("trivial_return_1", |b| {
+        b.iter(|| p.reward_into(black_box(&s), &mut out).expect("runs"))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("reward_batch");
     let states: Vec<State> = (0..256).map(|k| state(&hum, k as f64)).collect();
     let mut r = ScriptReward::compile("humanoid", HUMANOID, &hum).expect("compiles");
     let mut out = vec![RewardOut::default(); states.len()];
-    group.bench_function("humanoid_256_states", |b| b.iter(|| r.eval_batch(black_box(&states), &mut out).expect("runs")));
+    group.bench_function("humanoid_256_states", |b| {
+        b.iter(|| r.eval_batch(black_box(&states), &mut out).expect("runs"))
+    });
     group.finish();
 }
 

@@ -600,9 +600,15 @@ fn sandbox_hides_unsafe_libraries() {
     }
     // Nondeterministic and pathological library functions are left out too.
     let e = hostile("function reward(s) return math.random() end");
-    assert!(e.to_string().contains("unknown math function \"random\""), "{e}");
+    assert!(
+        e.to_string().contains("unknown math function \"random\""),
+        "{e}"
+    );
     let e = hostile("function reward(s) return ('aaa'):find('a') end");
-    assert!(e.to_string().contains("unknown string function \"find\""), "{e}");
+    assert!(
+        e.to_string().contains("unknown string function \"find\""),
+        "{e}"
+    );
     let e = hostile("function reward(s) return math.sqr(2) end");
     assert!(e.to_string().contains("did you mean \"sqrt\""), "{e}");
     // print is captured, not written to stdout.
@@ -699,10 +705,7 @@ fn parallel_batch_equals_sequential() {
     let expected: Vec<RewardOut> = states.iter().map(|s| seq.reward(s).unwrap()).collect();
     let expected_success: Vec<Option<bool>> =
         states.iter().map(|s| seq.success(s).unwrap()).collect();
-    assert!(
-        expected_success.iter().any(|s| *s == Some(true))
-            && expected_success.iter().any(|s| *s == Some(false))
-    );
+    assert!(expected_success.contains(&Some(true)) && expected_success.contains(&Some(false)));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(4)
         .build()
@@ -730,22 +733,4 @@ fn parallel_batch_equals_sequential() {
         let e = bad.eval_batch(&states, &mut out).unwrap_err();
         assert!(e.to_string().contains("bad:2: boom"), "{e}");
     });
-}
-
-#[test]
-#[ignore]
-fn print_errors() {
-    for src in [
-        "local function f(n) return f(n + 1) + 1 end\nfunction reward(s) return f(0) end",
-        "function reward(s) local t = setmetatable({}, {}) ; getmetatable(t).__index = function(t, k) return t[k] end ; return t.x end",
-        "function reward(s)\n  local t = {}\n  for i = 1, 1e8 do t[i] = i end\n  return #t\nend",
-        "function reward(s) return #string.rep('x', 1e9) end",
-        "function reward(s)\n  local t = {}\n  for i = 1, 100 do t[i] = string.rep('x', 2^24) .. i end\n  return #t\nend",
-        "function reward(s) return math.random() end",
-        "function reward(s)\n  math.pi = 3\n  return 0\nend",
-        "function reward(s) return 1 +  end",
-        "function reward(s) return {a = 1 end",
-    ] {
-        println!("{}", err(src));
-    }
 }

@@ -174,7 +174,9 @@ pub fn new_vm(program: &str, limits: &Limits) -> mlua::Result<Vm> {
         b.ops.store(n, Relaxed);
         let over = if n > b.max_ops {
             1
-        } else if n % 256 == 0 && b.now_ns().saturating_sub(b.start_ns.load(Relaxed)) > b.max_ns {
+        } else if n.is_multiple_of(256)
+            && b.now_ns().saturating_sub(b.start_ns.load(Relaxed)) > b.max_ns
+        {
             2
         } else {
             0

@@ -10,6 +10,8 @@
 //! frozen after the chunk runs, so assigning them later is an error. The one escape hatch is a
 //! top-level `local` mutated from `reward` (an upvalue): it persists within one VM, and since
 //! batches are spread over a pool of VMs such a program is not deterministic. Don't do that.
+//! Body/joint objects from `s` are reused per VM but refilled from the state on first use in
+//! each call, so mutating them never leaks into the next call.
 
 use super::RewardOut;
 use super::error::RewardError;
@@ -163,8 +165,10 @@ impl ScriptProgram {
             return Err(e);
         }
         let (reward_fn, success_fn): (Value, Value) = internal(&vm, "seal")
-            .and_then(|f| f.call(env))
+            .and_then(|f| f.call(&env))
             .map_err(vm_err)?;
+        // The environment is frozen now, so Luau may use builtin fastcalls in the program.
+        env.set_safeenv(true);
         let missing = |message: String| RewardError::MissingFunction {
             program: name.to_string(),
             message,
