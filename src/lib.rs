@@ -4,3 +4,4 @@
 //! sandboxed programs or model scores ([`reward`]).
 
 pub mod env;
+pub mod reward;

@@ -20,6 +20,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::envs::EnvsCommand,
     },
+    /// Reward programs: the LLM prompt for an env, and checking a program.
+    Reward {
+        #[command(subcommand)]
+        command: cli::reward::RewardCommand,
+    },
     /// Run a policy in an env and write every step as JSON lines.
     Rollout(cli::rollout::RolloutArgs),
 }
@@ -38,6 +43,7 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Envs { command } => cli::envs::run(command),
+        Command::Reward { command } => cli::reward::run(command),
         Command::Rollout(args) => cli::rollout::run(args),
     }
 }

@@ -60,7 +60,8 @@ fn env_spec_given_as_a_path_works_and_bad_spec_fails() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("mine.toml"))
-        .stderr(predicate::str::contains("line 12"));
+        .stderr(predicate::str::contains("line 11, column 11"))
+        .stderr(predicate::str::contains("expected u32"));
 }
 
 #[test]
@@ -108,4 +109,71 @@ fn rollout_writes_one_json_object_per_step() {
         .assert()
         .success();
     assert_eq!(text, std::fs::read_to_string(&out2).expect("second output"));
+}
+
+#[test]
+fn reward_check_prints_component_statistics() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    rewardsmith()
+        .args([
+            "reward",
+            "check",
+            "--env",
+            "cartpole-swingup",
+            "--steps",
+            "200",
+            "--program",
+        ])
+        .arg(format!("{root}/rewards/cartpole-swingup.luau"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("upright"))
+        .stdout(predicate::str::contains("small_velocity"))
+        .stdout(predicate::str::contains("share"));
+}
+
+#[test]
+fn reward_check_fails_on_a_broken_program_naming_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prog = dir.path().join("bad.luau");
+    std::fs::write(
+        &prog,
+        "function reward(s)\n  return s.body(\"pol\").pos.z\nend\n",
+    )
+    .expect("write");
+    rewardsmith()
+        .args(["reward", "check", "--env", "cartpole", "--program"])
+        .arg(&prog)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("bad.luau:2"))
+        .stderr(predicate::str::contains("pole"));
+    std::fs::write(&prog, "function reward(s)\n  return 1 / (s.t - s.t)\nend\n").expect("write");
+    rewardsmith()
+        .args(["reward", "check", "--env", "cartpole", "--program"])
+        .arg(&prog)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("bad.luau"))
+        .stderr(predicate::str::contains("reward"));
+}
+
+#[test]
+fn reward_prompt_documents_the_env_and_task() {
+    rewardsmith()
+        .args([
+            "reward",
+            "prompt",
+            "--env",
+            "reacher",
+            "--task",
+            "touch the target twice",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("touch the target twice"))
+        .stdout(predicate::str::contains("\"fingertip\": robot link"))
+        .stdout(predicate::str::contains("s.task.target (vec3"))
+        .stdout(predicate::str::contains("driven by s.action[1]"))
+        .stdout(predicate::str::contains("tolerance(x, lo, hi, margin)"));
 }

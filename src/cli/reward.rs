@@ -67,7 +67,11 @@ fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> R
     }
     let mut env = Env::load(env, roots)?;
     let mut program = load_program(path, &env.compiled().layout)?;
-    println!("compiled {} for env `{}`", path.display(), env.compiled().spec.name);
+    println!(
+        "compiled {} for env `{}`",
+        path.display(),
+        env.compiled().spec.name
+    );
     let success_when = env.compiled().spec.rewards.success_when;
     let mut stats = RewardStats::default();
     let mut out = RewardOut::default();

@@ -4,6 +4,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rewardsmith::env::{AssetRoots, Env};
+use rewardsmith::reward::{RewardOut, builtin_path, load_program};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,6 +33,9 @@ pub struct RolloutArgs {
     /// Seed of the env's RNG stream.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Reward program (`.luau`); defaults to the env's own reward in `rewards/`.
+    #[arg(long)]
+    reward: Option<PathBuf>,
     /// Output JSONL file (one object per step).
     #[arg(long)]
     out: PathBuf,
@@ -44,6 +48,12 @@ pub fn run(args: RolloutArgs) -> Result<()> {
     if args.steps == 0 {
         bail!("--steps must be at least 1");
     }
+    let reward_path = args
+        .reward
+        .clone()
+        .unwrap_or_else(|| builtin_path(&roots, &env.compiled().spec.rewards.reward));
+    let mut program = load_program(&reward_path, &env.compiled().layout)?;
+    let mut reward = RewardOut::default();
     // Write to a temporary file and rename at the end, so a crash never leaves a
     // truncated file that looks complete.
     let tmp = args.out.with_extension("jsonl.tmp");
@@ -60,12 +70,23 @@ pub fn run(args: RolloutArgs) -> Result<()> {
             Policy::Zero => vec![0.0; env.compiled().action_space.dim()],
         };
         let flags = env.step_into(&action, &mut next)?;
+        program
+            .reward_into(env.state(), &mut reward)
+            .with_context(|| format!("at step {step}"))?;
+        let components: serde_json::Map<String, serde_json::Value> = reward
+            .components
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
         let row = json!({
             "episode": episode,
             "step": step,
             "obs": obs,
             "action": env.state().action,
             "next_obs": next,
+            "reward": reward.total,
+            "reward_components": components,
+            "success": program.success(env.state())?,
             "terminated": flags.terminated,
             "truncated": flags.truncated,
             "state": env.state().to_json(),

@@ -15,9 +15,12 @@ pub fn builtin_path(roots: &AssetRoots, stem: &str) -> PathBuf {
 /// its file name in every error.
 pub fn load_program(path: &Path, layout: &StateLayout) -> Result<ScriptProgram, RewardError> {
     let source = std::fs::read_to_string(path).map_err(|e| RewardError::Io {
-        path: path.to_path_buf(),
+        path: path.display().to_string(),
         message: e.to_string(),
     })?;
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     ScriptProgram::compile(&name, &source, layout)
 }

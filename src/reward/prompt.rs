@@ -33,16 +33,35 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
         let what = match spec.objects.iter().find(|o| &o.name == name) {
             Some(o) => {
                 let shape = match &o.shape {
-                    ShapeSpec::Plane { .. } => "ground plane (its top surface is at pos.z)".to_string(),
+                    ShapeSpec::Plane { .. } => {
+                        "ground plane (its top surface is at pos.z)".to_string()
+                    }
                     ShapeSpec::Box { half_extents: h } => {
-                        format!("box {:.3}×{:.3}×{:.3} m", 2.0 * h[0], 2.0 * h[1], 2.0 * h[2])
+                        format!(
+                            "box {:.3}×{:.3}×{:.3} m",
+                            2.0 * h[0],
+                            2.0 * h[1],
+                            2.0 * h[2]
+                        )
                     }
                     ShapeSpec::Sphere { radius } => format!("sphere, radius {radius} m"),
-                    ShapeSpec::Capsule { half_length, radius } => {
-                        format!("capsule along z, length {} m, radius {radius} m", 2.0 * half_length)
+                    ShapeSpec::Capsule {
+                        half_length,
+                        radius,
+                    } => {
+                        format!(
+                            "capsule along z, length {} m, radius {radius} m",
+                            2.0 * half_length
+                        )
                     }
-                    ShapeSpec::Cylinder { half_height, radius } => {
-                        format!("cylinder along z, height {} m, radius {radius} m", 2.0 * half_height)
+                    ShapeSpec::Cylinder {
+                        half_height,
+                        radius,
+                    } => {
+                        format!(
+                            "cylinder along z, height {} m, radius {radius} m",
+                            2.0 * half_height
+                        )
                     }
                     ShapeSpec::Heightfield { .. } => "terrain heightfield".to_string(),
                 };
@@ -54,37 +73,44 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
                         None => "fixed".to_string(),
                     }
                 };
-                let placed = o
-                    .pos_from_task
-                    .as_ref()
-                    .map_or(String::new(), |p| format!(", placed at s.task.{p} each episode"));
+                let placed = o.pos_from_task.as_ref().map_or(String::new(), |p| {
+                    format!(", placed at s.task.{p} each episode")
+                });
                 format!("object: {shape}, {motion}{placed}")
             }
             None => "robot link".to_string(),
         };
         let _ = writeln!(d, "- \"{name}\": {what}");
     }
-    let _ = writeln!(d, "\n## Joints: s.joint(name)\nEach has .q (position) and .qd (velocity); q = 0 in the robot's initial pose.\n");
+    let _ = writeln!(
+        d,
+        "\n## Joints: s.joint(name)\nEach has .q (position) and .qd (velocity); q = 0 in the robot's initial pose.\n"
+    );
     for (j, info) in l.joints.iter().enumerate() {
         let unit = match info.kind {
             JointKind::Revolute => "hinge, q in rad",
             JointKind::Prismatic => "slider, q in m",
         };
-        let limits = info
-            .limits
-            .map_or(", unlimited".to_string(), |[lo, hi]| format!(", limits [{lo}, {hi}]"));
+        let limits = info.limits.map_or(", unlimited".to_string(), |[lo, hi]| {
+            format!(", limits [{lo}, {hi}]")
+        });
         let act = spec
             .actuators
             .iter()
             .position(|a| l.joint_index(&a.joint) == Some(j))
-            .map_or(", not actuated".to_string(), |i| format!(", driven by s.action[{}]", i + 1));
+            .map_or(", not actuated".to_string(), |i| {
+                format!(", driven by s.action[{}]", i + 1)
+            });
         let _ = writeln!(
             d,
             "- \"{}\": {unit}{limits}{act} (between \"{}\" and \"{}\")",
             info.name, l.bodies[info.parent], l.bodies[info.child]
         );
     }
-    let _ = writeln!(d, "\n## Actions: s.action[i] (1-based), the action of the step just taken\n");
+    let _ = writeln!(
+        d,
+        "\n## Actions: s.action[i] (1-based), the action of the step just taken\n"
+    );
     for (i, a) in spec.actuators.iter().enumerate() {
         let meaning = match a.kind {
             ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain),
@@ -101,22 +127,46 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
         );
     }
     if !l.task.is_empty() {
-        let _ = writeln!(d, "\n## Task parameters: s.task.<name>, sampled at each reset\n");
+        let _ = writeln!(
+            d,
+            "\n## Task parameters: s.task.<name>, sampled at each reset\n"
+        );
         for p in &l.task {
-            let kind = if p.dim == 3 { "vec3" } else if p.dim == 1 { "number" } else { "array" };
-            let _ = writeln!(d, "- s.task.{} ({kind}, from {:?} to {:?}): {}", p.name, p.low, p.high, p.doc);
+            let kind = if p.dim == 3 {
+                "vec3"
+            } else if p.dim == 1 {
+                "number"
+            } else {
+                "array"
+            };
+            let _ = writeln!(
+                d,
+                "- s.task.{} ({kind}, from {:?} to {:?}): {}",
+                p.name, p.low, p.high, p.doc
+            );
         }
     }
-    let _ = writeln!(d, "\n## Contacts\ns.contact(a, b) is true when bodies a and b touch.");
+    let _ = writeln!(
+        d,
+        "\n## Contacts\ns.contact(a, b) is true when bodies a and b touch."
+    );
     if !spec.termination.is_empty() {
         let _ = writeln!(d, "\n## The episode ends early when\n");
         for t in &spec.termination {
             let _ = match t {
                 TerminationSpec::JointOutside { joint, range } => {
-                    writeln!(d, "- s.joint(\"{joint}\").q leaves [{}, {}]", range[0], range[1])
+                    writeln!(
+                        d,
+                        "- s.joint(\"{joint}\").q leaves [{}, {}]",
+                        range[0], range[1]
+                    )
                 }
                 TerminationSpec::BodyHeightOutside { body, range } => {
-                    writeln!(d, "- s.body(\"{body}\").pos.z leaves [{}, {}]", range[0], range[1])
+                    writeln!(
+                        d,
+                        "- s.body(\"{body}\").pos.z leaves [{}, {}]",
+                        range[0], range[1]
+                    )
                 }
                 TerminationSpec::BodyCoordAbove { body, axis, value } => {
                     let axis = ["x", "y", "z"].get(*axis).copied().unwrap_or("?");
@@ -129,7 +179,11 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
 }
 
 /// Fill `{{slot}}` markers in `template` with `values`; an unknown slot is an error.
-pub fn fill_template(template: &str, name: &str, values: &[(&str, &str)]) -> Result<String, RewardError> {
+pub fn fill_template(
+    template: &str,
+    name: &str,
+    values: &[(&str, &str)],
+) -> Result<String, RewardError> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -140,13 +194,21 @@ pub fn fill_template(template: &str, name: &str, values: &[(&str, &str)]) -> Res
             message: "a `{{` is never closed".to_string(),
         })?;
         let slot = after[..end].trim();
-        let value = values.iter().find(|(k, _)| *k == slot).ok_or_else(|| RewardError::Template {
-            template: name.to_string(),
-            message: format!(
-                "unknown slot `{slot}`; slots: {}",
-                values.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
-            ),
-        })?;
+        let value =
+            values
+                .iter()
+                .find(|(k, _)| *k == slot)
+                .ok_or_else(|| RewardError::Template {
+                    template: name.to_string(),
+                    message: format!(
+                        "unknown slot `{slot}`; slots: {}",
+                        values
+                            .iter()
+                            .map(|(k, _)| *k)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })?;
         out.push_str(value.1);
         rest = &after[end + 2..];
     }

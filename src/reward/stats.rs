@@ -45,7 +45,11 @@ impl SeriesStats {
 
     /// Population standard deviation.
     pub fn std(&self) -> f64 {
-        if self.count == 0 { 0.0 } else { (self.m2 / self.count as f64).sqrt() }
+        if self.count == 0 {
+            0.0
+        } else {
+            (self.m2 / self.count as f64).sqrt()
+        }
     }
 }
 
@@ -61,7 +65,9 @@ pub struct RewardStats {
 impl RewardStats {
     /// Add one step's reward.
     pub fn push(&mut self, r: &RewardOut) {
-        self.total.get_or_insert_with(|| SeriesStats::new("total")).push(r.total);
+        self.total
+            .get_or_insert_with(|| SeriesStats::new("total"))
+            .push(r.total);
         for (name, v) in &r.components {
             match self.components.iter_mut().find(|c| &c.name == name) {
                 Some(c) => c.push(*v),
@@ -89,7 +95,12 @@ impl RewardStats {
         let row = |c: &SeriesStats, share: String| {
             format!(
                 "{:<20} {:>11.4} {:>11.4} {:>11.4} {:>11.4} {:>7}\n",
-                c.name, c.min, c.mean, c.max, c.std(), share
+                c.name,
+                c.min,
+                c.mean,
+                c.max,
+                c.std(),
+                share
             )
         };
         for c in &self.components {

@@ -1,0 +1,60 @@
+//! Rewards: the `Reward` trait training calls, and the sandboxed Luau reward programs
+//! ([`ScriptProgram`] for one VM, [`ScriptReward`] for a parallel pool of them).
+
+mod error;
+mod lint;
+mod luau_api;
+mod pack;
+mod pool;
+mod program_file;
+pub mod prompt;
+mod script;
+pub mod stats;
+mod suggest;
+
+pub use error::RewardError;
+pub use luau_api::Limits;
+pub use pool::ScriptReward;
+pub use program_file::{builtin_path, load_program};
+pub use script::ScriptProgram;
+pub use suggest::{edit_distance, unknown_name_message};
+
+use crate::env::State;
+
+/// One reward value: the total and its named components (sorted by name).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RewardOut {
+    /// The reward: the sum of the components, unless the program returned a `total` field.
+    pub total: f64,
+    /// Named components, sorted by name. A program returning a plain number yields one
+    /// component named `reward`.
+    pub components: Vec<(String, f64)>,
+}
+
+impl RewardOut {
+    /// The value of a component by name.
+    pub fn component(&self, name: &str) -> Option<f64> {
+        self.components
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, v)| v)
+    }
+}
+
+/// A reward function over batches of states, as training uses it.
+pub trait Reward: Send {
+    /// A short name for logs.
+    fn name(&self) -> &str;
+
+    /// Evaluates every state: `out[i]` receives the reward of `states[i]`. Fails with the
+    /// first error (in state order); `out` is then partly written.
+    fn eval_batch(&mut self, states: &[State], out: &mut [RewardOut]) -> Result<(), RewardError>;
+
+    /// Evaluates the success predicate of every state: `out[i]` is `None` when the reward
+    /// defines no success predicate (the env's own criterion applies then).
+    fn success_batch(
+        &mut self,
+        states: &[State],
+        out: &mut [Option<bool>],
+    ) -> Result<(), RewardError>;
+}

@@ -1,0 +1,110 @@
+//! The byte layout in which a `State` is handed to the Luau VM (one Luau `buffer` per VM,
+//! overwritten before each call; the prelude reads it with `buffer.readf64`).
+//!
+//! Layout (little-endian f64 unless noted): header `t, step, dt, n_contacts`; then 13 per
+//! body (pos 3, quat w x y z 4, linvel 3, angvel 3); 2 per joint (q, qd); the action; the
+//! flat task vector; then `n_contacts` pairs of u16 body indices (0-based, a < b).
+
+use crate::env::{State, StateLayout};
+
+/// Bytes per body record.
+pub const BODY_BYTES: usize = 13 * 8;
+/// Bytes per joint record.
+pub const JOINT_BYTES: usize = 2 * 8;
+/// Bytes of the header.
+pub const HEADER_BYTES: usize = 4 * 8;
+
+/// Byte offsets of each section for one layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offsets {
+    /// First body record.
+    pub bodies: usize,
+    /// First joint record.
+    pub joints: usize,
+    /// First action value.
+    pub action: usize,
+    /// First task value.
+    pub task: usize,
+    /// First contact pair.
+    pub contacts: usize,
+    /// Number of bodies.
+    pub n_bodies: usize,
+    /// Number of joints.
+    pub n_joints: usize,
+    /// Number of actions.
+    pub n_action: usize,
+    /// Number of task values.
+    pub n_task: usize,
+}
+
+impl Offsets {
+    /// Offsets for `layout`.
+    pub fn new(layout: &StateLayout) -> Self {
+        let n_bodies = layout.bodies.len();
+        let n_joints = layout.joints.len();
+        let n_action = layout.actuators.len();
+        let n_task = layout.task_len();
+        let bodies = HEADER_BYTES;
+        let joints = bodies + n_bodies * BODY_BYTES;
+        let action = joints + n_joints * JOINT_BYTES;
+        let task = action + n_action * 8;
+        let contacts = task + n_task * 8;
+        Offsets {
+            bodies,
+            joints,
+            action,
+            task,
+            contacts,
+            n_bodies,
+            n_joints,
+            n_action,
+            n_task,
+        }
+    }
+
+    /// Buffer size needed for a state with `n_contacts` contact pairs.
+    pub fn size(&self, n_contacts: usize) -> usize {
+        self.contacts + 4 * n_contacts
+    }
+
+    /// Describes how `s` differs from this layout, or `None` if it fits.
+    pub fn mismatch(&self, s: &State) -> Option<String> {
+        let check = [
+            ("bodies", self.n_bodies, s.bodies.len()),
+            ("joints", self.n_joints, s.joints.len()),
+            ("action", self.n_action, s.action.len()),
+            ("task", self.n_task, s.task.len()),
+        ];
+        check
+            .iter()
+            .find(|(_, want, got)| want != got)
+            .map(|(what, want, got)| format!("{what}: expected {want} values, got {got}"))
+    }
+
+    /// Serializes `s` into `out` (cleared first). Call [`Offsets::mismatch`] before.
+    pub fn pack(&self, s: &State, out: &mut Vec<u8>) {
+        out.clear();
+        let mut put = |x: f64| out.extend_from_slice(&x.to_le_bytes());
+        put(s.t);
+        put(f64::from(s.step));
+        put(s.layout.dt);
+        put(s.contacts.len() as f64);
+        for b in &s.bodies {
+            b.pos
+                .iter()
+                .chain(&b.quat)
+                .chain(&b.linvel)
+                .chain(&b.angvel)
+                .for_each(|&x| put(x));
+        }
+        for j in &s.joints {
+            put(j.q);
+            put(j.qd);
+        }
+        s.action.iter().chain(&s.task).for_each(|&x| put(x));
+        for &(a, b) in &s.contacts {
+            out.extend_from_slice(&a.to_le_bytes());
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+    }
+}

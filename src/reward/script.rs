@@ -1,0 +1,535 @@
+//! `ScriptProgram`: one reward program (Luau source, `.luau` files) compiled into one
+//! sandboxed VM, evaluated against `State`s one at a time.
+//!
+//! A program defines `function reward(s)` returning a number or a table of named numbers
+//! (total = their sum unless a `total` field is given) and optionally `function success(s)`
+//! returning a boolean. See `prelude.luau` for the library and the `s` view.
+//!
+//! Determinism: globals a program assigns *during* a call live only for that call (they are
+//! cleared before the next one); its top-level definitions and the tables they hold are
+//! frozen after the chunk runs, so assigning them later is an error. The one escape hatch is a
+//! top-level `local` mutated from `reward` (an upvalue): it persists within one VM, and since
+//! batches are spread over a pool of VMs such a program is not deterministic. Don't do that.
+//! Body/joint objects from `s` are reused per VM but refilled from the state on first use in
+//! each call, so mutating them never leaks into the next call.
+
+use super::RewardOut;
+use super::error::RewardError;
+use super::lint::check_names;
+use super::luau_api::{Limits, PRELUDE_NAME, Vm, internal, new_vm};
+use super::pack::Offsets;
+use crate::env::{State, StateLayout};
+use mlua::{Buffer, Function, Table, Value};
+use std::sync::Arc;
+
+/// Contact pairs the state buffer has room for initially (it grows on demand).
+const INITIAL_CONTACTS: usize = 64;
+
+/// A compiled reward program bound to one `StateLayout`, with its own VM.
+pub struct ScriptProgram {
+    name: String,
+    source: Arc<str>,
+    layout: Arc<StateLayout>,
+    limits: Limits,
+    offsets: Offsets,
+    vm: Vm,
+    run_reward: Function,
+    run_success: Function,
+    set_buffer: Function,
+    reward_fn: Function,
+    success_fn: Option<Function>,
+    state_buf: Buffer,
+    state_cap: usize,
+    out_buf: Buffer,
+    scratch: Vec<u8>,
+    names: Vec<String>,
+}
+
+impl std::fmt::Debug for ScriptProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScriptProgram")
+            .field("name", &self.name)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl ScriptProgram {
+    /// Compiles `source` (named `name` in messages) against `layout` with default [`Limits`].
+    pub fn compile(name: &str, source: &str, layout: &StateLayout) -> Result<Self, RewardError> {
+        Self::compile_with(name, source, layout, Limits::default())
+    }
+
+    /// Compiles with explicit limits. Parses, checks literal names against the layout, runs
+    /// the chunk's top level once (under the budget) and requires `function reward(s)`.
+    pub fn compile_with(
+        name: &str,
+        source: &str,
+        layout: &StateLayout,
+        limits: Limits,
+    ) -> Result<Self, RewardError> {
+        Self::build(name, Arc::from(source), Arc::new(layout.clone()), limits)
+    }
+
+    /// A second, independent VM running the same program (for parallel evaluation).
+    pub fn fork(&self) -> Result<Self, RewardError> {
+        Self::build(
+            &self.name,
+            Arc::clone(&self.source),
+            Arc::clone(&self.layout),
+            self.limits,
+        )
+    }
+
+    fn build(
+        name: &str,
+        source: Arc<str>,
+        layout: Arc<StateLayout>,
+        limits: Limits,
+    ) -> Result<Self, RewardError> {
+        let vm_err = |e: mlua::Error| RewardError::Vm {
+            program: name.to_string(),
+            message: e.to_string(),
+        };
+        let vm = new_vm(name, &limits).map_err(vm_err)?;
+        let offsets = Offsets::new(&layout);
+        let lua = &vm.lua;
+        let cfg = lua.create_table().map_err(vm_err)?;
+        let task = lua.create_table().map_err(vm_err)?;
+        for (i, p) in layout.task.iter().enumerate() {
+            let entry = lua.create_table().map_err(vm_err)?;
+            entry.raw_set(1, p.name.as_str()).map_err(vm_err)?;
+            entry
+                .raw_set(2, (offsets.task + 8 * p.offset) as f64)
+                .map_err(vm_err)?;
+            entry.raw_set(3, p.dim as f64).map_err(vm_err)?;
+            task.raw_set(i + 1, entry).map_err(vm_err)?;
+        }
+        let joints: Vec<&str> = layout.joints.iter().map(|j| j.name.as_str()).collect();
+        let set = |k: &str, v: Value| cfg.raw_set(k, v).map_err(vm_err);
+        set(
+            "bodies",
+            Value::Table(
+                lua.create_sequence_from(layout.bodies.iter().map(String::as_str))
+                    .map_err(vm_err)?,
+            ),
+        )?;
+        set(
+            "joints",
+            Value::Table(lua.create_sequence_from(joints).map_err(vm_err)?),
+        )?;
+        set("task", Value::Table(task))?;
+        for (k, v) in [
+            ("off_b", offsets.bodies),
+            ("off_j", offsets.joints),
+            ("off_a", offsets.action),
+            ("off_t", offsets.task),
+            ("off_c", offsets.contacts),
+            ("na", offsets.n_action),
+            ("max_components", limits.max_components),
+        ] {
+            set(k, Value::Number(v as f64))?;
+        }
+        set("dt", Value::Number(layout.dt))?;
+        let out_buf: Buffer = internal(&vm, "setup")
+            .and_then(|f| f.call(cfg))
+            .map_err(vm_err)?;
+        let state_cap = offsets.size(INITIAL_CONTACTS);
+        let state_buf = lua.create_buffer_with_capacity(state_cap).map_err(vm_err)?;
+        let set_buffer = internal(&vm, "set_buffer").map_err(vm_err)?;
+        set_buffer.call::<()>(&state_buf).map_err(vm_err)?;
+        let env: Table = internal(&vm, "make_env")
+            .and_then(|f| f.call(()))
+            .map_err(vm_err)?;
+        let chunk = lua
+            .load(&*source)
+            .set_name(format!("={name}"))
+            .set_environment(env.clone())
+            .into_function()
+            .map_err(|e| syntax_error(name, &source, e))?;
+        if let Some(l) = check_names(&source, &layout) {
+            return Err(RewardError::UnknownName {
+                program: name.to_string(),
+                line: Some(l.line),
+                message: l.message,
+            });
+        }
+        let run_reward = internal(&vm, "run_reward").map_err(vm_err)?;
+        let run_success = internal(&vm, "run_success").map_err(vm_err)?;
+        vm.budget.reset();
+        let ran = chunk.call::<()>(());
+        if let Err(e) = ran {
+            return Err(classify(name, &vm, e));
+        }
+        if let Some(e) = budget_error(name, &vm) {
+            return Err(e);
+        }
+        let (reward_fn, success_fn): (Value, Value) = internal(&vm, "seal")
+            .and_then(|f| f.call(&env))
+            .map_err(vm_err)?;
+        // The environment is frozen now, so Luau may use builtin fastcalls in the program.
+        env.set_safeenv(true);
+        let missing = |message: String| RewardError::MissingFunction {
+            program: name.to_string(),
+            message,
+        };
+        let reward_fn = match reward_fn {
+            Value::Function(f) => f,
+            Value::Nil => return Err(missing("does not define `function reward(s)`".into())),
+            other => {
+                return Err(missing(format!(
+                    "`reward` is a {}, not a function",
+                    lua_type(&other)
+                )));
+            }
+        };
+        let success_fn = match success_fn {
+            Value::Function(f) => Some(f),
+            Value::Nil => None,
+            other => {
+                return Err(missing(format!(
+                    "`success` is a {}, not a function",
+                    lua_type(&other)
+                )));
+            }
+        };
+        Ok(ScriptProgram {
+            name: name.to_string(),
+            source,
+            layout,
+            limits,
+            offsets,
+            vm,
+            run_reward,
+            run_success,
+            set_buffer,
+            reward_fn,
+            success_fn,
+            state_buf,
+            state_cap,
+            out_buf,
+            scratch: Vec::new(),
+            names: Vec::new(),
+        })
+    }
+
+    /// The program's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The limits it runs under.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Whether the program defines `success(s)`.
+    pub fn has_success(&self) -> bool {
+        self.success_fn.is_some()
+    }
+
+    /// Lines the program printed since the last call to this (at most the last 64).
+    pub fn take_output(&mut self) -> Vec<String> {
+        self.vm
+            .printed
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    }
+
+    /// Evaluates `reward(s)`.
+    pub fn reward(&mut self, s: &State) -> Result<RewardOut, RewardError> {
+        let mut out = RewardOut::default();
+        self.reward_into(s, &mut out)?;
+        Ok(out)
+    }
+
+    /// Evaluates `reward(s)` into `out`, reusing its allocations.
+    pub fn reward_into(&mut self, s: &State, out: &mut RewardOut) -> Result<(), RewardError> {
+        self.load_state(s)?;
+        let r = self
+            .run_reward
+            .call::<(i64, i64, Option<f64>, Value)>(&self.reward_fn);
+        let (status, n, total, aux) = self.finish(r)?;
+        match status {
+            0 if n < 0 => {
+                let total = total.unwrap_or(f64::NAN);
+                out.total = total;
+                out.components.truncate(1);
+                match out.components.first_mut() {
+                    Some(c) => {
+                        if c.0 != "reward" {
+                            c.0 = "reward".into();
+                        }
+                        c.1 = total;
+                    }
+                    None => out.components.push(("reward".into(), total)),
+                }
+                Ok(())
+            }
+            0 => {
+                if let Value::Table(t) = aux {
+                    self.names = t
+                        .sequence_values::<String>()
+                        .collect::<mlua::Result<_>>()
+                        .map_err(|e| self.vm_error(e))?;
+                }
+                let n = usize::try_from(n).unwrap_or(0).min(self.names.len());
+                out.components.truncate(n);
+                let mut sum = 0.0;
+                for (i, name) in self.names.iter().take(n).enumerate() {
+                    let v = f64::from_le_bytes(self.out_buf.read_bytes::<8>(8 * i));
+                    sum += v;
+                    match out.components.get_mut(i) {
+                        Some(c) => {
+                            if c.0 != *name {
+                                c.0.clone_from(name);
+                            }
+                            c.1 = v;
+                        }
+                        None => out.components.push((name.clone(), v)),
+                    }
+                }
+                out.total = total.unwrap_or(sum);
+                if !out.total.is_finite() {
+                    return Err(RewardError::NonFinite {
+                        program: self.name.clone(),
+                        component: Some("total (sum)".into()),
+                        value: out.total,
+                    });
+                }
+                Ok(())
+            }
+            2 => Err(RewardError::NonFinite {
+                program: self.name.clone(),
+                component: match aux {
+                    Value::String(s) => Some(s.to_string_lossy()),
+                    _ => None,
+                },
+                value: total.unwrap_or(f64::NAN),
+            }),
+            3 => Err(RewardError::BadReturn {
+                program: self.name.clone(),
+                message: format!(
+                    "reward returned {n} components; at most {} are allowed",
+                    self.limits.max_components
+                ),
+            }),
+            _ => Err(self.bad_return(aux)),
+        }
+    }
+
+    /// Evaluates `success(s)`; `None` if the program defines no `success`.
+    pub fn success(&mut self, s: &State) -> Result<Option<bool>, RewardError> {
+        let Some(f) = self.success_fn.clone() else {
+            return Ok(None);
+        };
+        self.load_state(s)?;
+        let r = self.run_success.call::<(i64, i64, Option<f64>, Value)>(&f);
+        let (status, v, _, aux) = self.finish(r)?;
+        match status {
+            0 => Ok(Some(v != 0)),
+            _ => Err(self.bad_return(aux)),
+        }
+    }
+
+    fn bad_return(&self, aux: Value) -> RewardError {
+        let message = match aux {
+            Value::String(s) => s.to_string_lossy(),
+            other => format!("bad return value ({})", other.type_name()),
+        };
+        RewardError::BadReturn {
+            program: self.name.clone(),
+            message,
+        }
+    }
+
+    fn vm_error(&self, e: mlua::Error) -> RewardError {
+        RewardError::Vm {
+            program: self.name.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Checks the layout, writes `s` into the state buffer and resets the budget.
+    fn load_state(&mut self, s: &State) -> Result<(), RewardError> {
+        if let Some(message) = self.offsets.mismatch(s) {
+            return Err(RewardError::LayoutMismatch {
+                program: self.name.clone(),
+                message,
+            });
+        }
+        self.offsets.pack(s, &mut self.scratch);
+        if self.scratch.len() > self.state_cap {
+            let cap = self.scratch.len().next_power_of_two();
+            let buf = self
+                .vm
+                .lua
+                .create_buffer_with_capacity(cap)
+                .map_err(|e| self.vm_error(e))?;
+            self.set_buffer
+                .call::<()>(&buf)
+                .map_err(|e| self.vm_error(e))?;
+            self.state_buf = buf;
+            self.state_cap = cap;
+        }
+        self.state_buf.write_bytes(0, &self.scratch);
+        self.vm.budget.reset();
+        Ok(())
+    }
+
+    /// Maps a driver result to an error if the call failed or overran its budget.
+    fn finish<T>(&self, r: mlua::Result<T>) -> Result<T, RewardError> {
+        match r {
+            Err(e) => Err(classify(&self.name, &self.vm, e)),
+            Ok(v) => match budget_error(&self.name, &self.vm) {
+                Some(e) => Err(e),
+                None => Ok(v),
+            },
+        }
+    }
+}
+
+/// The Luau type name of a value (numbers are all `number`).
+fn lua_type(v: &Value) -> &'static str {
+    match v {
+        Value::Integer(_) | Value::Number(_) => "number",
+        other => other.type_name(),
+    }
+}
+
+/// The budget error of the last call, if the budget tripped (even if the program caught it).
+fn budget_error(name: &str, vm: &Vm) -> Option<RewardError> {
+    vm.budget.tripped().map(|(t, line)| RewardError::Budget {
+        program: name.to_string(),
+        line,
+        limit: vm.budget.describe(t),
+    })
+}
+
+/// Finds `<chunk>:<line>` in `text`; returns the line and the byte index after `<line>:`.
+fn find_location(text: &str, chunk: &str) -> Option<(u32, usize)> {
+    let pat = format!("{chunk}:");
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&pat) {
+        let start = from + i + pat.len();
+        let digits: String = text[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(line) = digits.parse::<u32>() {
+            let mut end = start + digits.len();
+            if text[end..].starts_with(':') {
+                end += 1;
+            }
+            return Some((line, end));
+        }
+        from = start;
+    }
+    None
+}
+
+/// Maps an interpreter error raised while running program `name` to a `RewardError`.
+fn classify(name: &str, vm: &Vm, e: mlua::Error) -> RewardError {
+    if let Some(err) = budget_error(name, vm) {
+        return err;
+    }
+    let program = name.to_string();
+    let mut cur = &e;
+    let mut traceback = String::new();
+    let text = loop {
+        match cur {
+            mlua::Error::CallbackError {
+                traceback: tb,
+                cause,
+            } => {
+                traceback.push_str(tb);
+                cur = cause;
+            }
+            mlua::Error::MemoryError(_) => {
+                return RewardError::Memory {
+                    program,
+                    limit_bytes: vm.memory_limit,
+                };
+            }
+            mlua::Error::RuntimeError(m) => break m.clone(),
+            other => break other.to_string(),
+        }
+    };
+    let (msg, tb) = match text.find("\nstack traceback:") {
+        Some(i) => (text[..i].to_string(), format!("{}{traceback}", &text[i..])),
+        None => (text.clone(), traceback),
+    };
+    let (line, message) = match find_location(&msg, name).filter(|_| msg.starts_with(name)) {
+        Some((line, end)) => (Some(line), msg[end..].trim().to_string()),
+        None => {
+            // Raised inside the prelude (or without a position): strip that position and
+            // point at the innermost program frame of the traceback.
+            let message =
+                match find_location(&msg, PRELUDE_NAME).filter(|_| msg.starts_with(PRELUDE_NAME)) {
+                    Some((_, end)) => msg[end..].trim().to_string(),
+                    None => msg.trim().to_string(),
+                };
+            (find_location(&tb, name).map(|(l, _)| l), message)
+        }
+    };
+    if message.contains("stack overflow") {
+        RewardError::StackOverflow { program, line }
+    } else if message.starts_with("unknown ") {
+        RewardError::UnknownName {
+            program,
+            line,
+            message,
+        }
+    } else if message.contains("attempt to modify a readonly table") {
+        RewardError::Runtime {
+            program,
+            line,
+            message: format!(
+                "{message} (libraries, `s`, and the program's top-level globals are read-only during a call; use `local` variables)"
+            ),
+        }
+    } else {
+        RewardError::Runtime {
+            program,
+            line,
+            message,
+        }
+    }
+}
+
+/// Maps a load (parse) error to `RewardError::Syntax`, estimating the column.
+fn syntax_error(name: &str, source: &str, e: mlua::Error) -> RewardError {
+    let text = match &e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    let (line, message) = match find_location(&text, name) {
+        Some((line, end)) => (line, text[end..].trim().to_string()),
+        None => (1, text.trim().to_string()),
+    };
+    let column = estimate_column(source, line, &message);
+    RewardError::Syntax {
+        program: name.to_string(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Luau reports parse errors by line only. Most messages end in `got 'tok'` (or `got <eof>`):
+/// the column of the last occurrence of that token on the line (the parser fails at the first
+/// token it cannot use, so earlier copies were consumed), or the end of line for `<eof>`.
+fn estimate_column(source: &str, line: u32, message: &str) -> Option<u32> {
+    let text = source
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let col_of = |byte: usize| u32::try_from(text[..byte].chars().count() + 1).ok();
+    let got = message.rfind("got ")?;
+    let tok = message[got + 4..].trim();
+    if tok.starts_with("<eof>") {
+        return col_of(text.trim_end().len());
+    }
+    let tok = tok.strip_prefix('\'')?.strip_suffix('\'')?;
+    text.rfind(tok).and_then(col_of)
+}
