@@ -22,6 +22,8 @@ enum Command {
     },
     /// Run a policy in an env and write every step as JSON lines.
     Rollout(cli::rollout::RolloutArgs),
+    /// Run a policy in an env and write the camera's frames (PNGs, GIF, optional MP4).
+    Frames(cli::frames::FramesArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -39,5 +41,6 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Envs { command } => cli::envs::run(command),
         Command::Rollout(args) => cli::rollout::run(args),
+        Command::Frames(args) => cli::frames::run(args),
     }
 }

@@ -1,4 +1,5 @@
 //! Subcommand implementations (thin: argument handling and printing only).
 
 pub mod envs;
+pub mod frames;
 pub mod rollout;
