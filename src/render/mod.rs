@@ -283,12 +283,20 @@ fn draw(
     // The light in camera coordinates.
     let l = scene::LIGHT_DIR;
     let light = [dot(l, right), dot(l, up), dot(l, forward)];
-    let colliders = &world.physics().colliders;
+    let phys = world.physics();
     for mesh in &scene.meshes {
-        let Some(co) = colliders.get(mesh.collider) else {
+        let Some(co) = phys.colliders.get(mesh.collider) else {
             continue;
         };
-        let pose = co.position();
+        // The collider's own pose is only synchronised by a physics step; a body moved
+        // by reset (or placed by a task) is current, so go through the parent.
+        let pose = match (co.parent(), co.position_wrt_parent()) {
+            (Some(b), Some(rel)) => match phys.bodies.get(b) {
+                Some(rb) => *rb.position() * *rel,
+                None => *co.position(),
+            },
+            _ => *co.position(),
+        };
         verts.clear();
         verts.extend(mesh.vertices.iter().zip(&mesh.uv).map(|(v, uv)| {
             let p = pose.transform_point(rapier3d::prelude::Vector::new(v[0], v[1], v[2]));
