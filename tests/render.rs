@@ -324,3 +324,23 @@ fn write_previews() {
         eprintln!("wrote {}", out.display());
     }
 }
+
+#[test]
+fn mp4_export_needs_ffmpeg_and_says_so() {
+    let env = cartpole();
+    let r = Renderer::for_env(&env)
+        .expect("renderer")
+        .with_size(33, 17)
+        .expect("size");
+    let frames = vec![r.render(env.world()); 3];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out.mp4");
+    match rewardsmith::render::write_mp4(&path, &frames, 25.0) {
+        Ok(()) => assert!(std::fs::metadata(&path).expect("mp4").len() > 0),
+        Err(e) => {
+            assert!(!rewardsmith::render::video::ffmpeg_available(), "{e}");
+            assert!(e.to_string().contains("ffmpeg not found"), "{e}");
+        }
+    }
+    assert!(rewardsmith::render::write_gif(&path, &[], 25.0).is_err());
+}

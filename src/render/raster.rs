@@ -357,14 +357,14 @@ mod tests {
             [v(0.0, 0.0, -1.0), v(1.0, 0.0, -2.0), v(0.0, 1.0, -1.0)],
             &|_, _| [1, 2, 3],
         );
-        assert_eq!(count(&c, [1, 2, 3]), 0);
+        assert_eq!(count(t.color, [1, 2, 3]), 0);
         // Crossing the eye plane, one and two vertices behind.
         t.triangle(
             &proj,
             [v(-1.0, -1.0, 2.0), v(1.0, -1.0, 2.0), v(0.0, 1.0, -3.0)],
             &|_, _| [4, 5, 6],
         );
-        assert!(count(&c, [4, 5, 6]) > 0);
+        assert!(count(t.color, [4, 5, 6]) > 0);
         t.triangle(
             &proj,
             [v(-1.0, -1.0, -2.0), v(1.0, -1.0, -2.0), v(0.0, 1.0, 3.0)],
