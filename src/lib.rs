@@ -1,7 +1,9 @@
 //! rewardsmith: reward synthesis for robot learning.
 //!
 //! Environments are data (`envs/*.toml`) simulated in rapier3d ([`env`]); rewards are
-//! sandboxed programs or model scores ([`reward`]).
+//! sandboxed programs or model scores ([`reward`]); frames of the env camera come from
+//! [`render`].
 
 pub mod env;
+pub mod render;
 pub mod reward;

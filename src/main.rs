@@ -27,6 +27,8 @@ enum Command {
     },
     /// Run a policy in an env and write every step as JSON lines.
     Rollout(cli::rollout::RolloutArgs),
+    /// Run a policy in an env and write the camera's frames (PNGs, GIF, optional MP4).
+    Frames(cli::frames::FramesArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,5 +47,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Envs { command } => cli::envs::run(command),
         Command::Reward { command } => cli::reward::run(command),
         Command::Rollout(args) => cli::rollout::run(args),
+        Command::Frames(args) => cli::frames::run(args),
     }
 }
