@@ -21,6 +21,8 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
     };
     phys.integration_parameters.dt = spec.physics_dt() as Real;
     phys.integration_parameters.num_solver_iterations = spec.sim.solver_iterations as usize;
+    phys.integration_parameters.num_internal_pgs_iterations = spec.sim.pgs_iterations as usize;
+    phys.integration_parameters.warmstart_joints = spec.sim.warmstart_joints;
 
     let mut body_names: Vec<String> = Vec::new();
     let mut body_handles: Vec<RigidBodyHandle> = Vec::new();

@@ -59,9 +59,21 @@ pub struct SimSpec {
     pub gravity: [f64; 3],
     /// Control steps per episode before `truncated` is set.
     pub horizon: u32,
-    /// Solver iterations per physics step (rapier's `num_solver_iterations`).
+    /// Solver iterations per physics step (rapier's `num_solver_iterations`; each is a
+    /// small substep, so cost grows with it).
     #[serde(default = "default_solver_iterations")]
     pub solver_iterations: u32,
+    /// Projected Gauss–Seidel passes inside each solver iteration (rapier's
+    /// `num_internal_pgs_iterations`): cheaper than more iterations for stiff chains.
+    #[serde(default = "default_pgs_iterations")]
+    pub pgs_iterations: u32,
+    /// Warm-start joint impulses from the previous step (rapier's `warmstart_joints`).
+    #[serde(default)]
+    pub warmstart_joints: bool,
+}
+
+fn default_pgs_iterations() -> u32 {
+    1
 }
 
 fn default_substeps() -> u32 {
@@ -468,6 +480,9 @@ impl EnvSpec {
         }
         if s.solver_iterations == 0 {
             return Err(bad("sim.solver_iterations".into(), "an integer ≥ 1"));
+        }
+        if s.pgs_iterations == 0 {
+            return Err(bad("sim.pgs_iterations".into(), "an integer ≥ 1"));
         }
         if let Some(r) = &self.robot {
             finite("robot.base_pos".into(), &r.base_pos)?;

@@ -210,6 +210,33 @@ impl World {
         }
     }
 
+    /// The largest distance between the two anchors of any joint, in metres: how far
+    /// the impulse joints have drifted apart (0 for an exact joint).
+    pub fn max_joint_separation(&self) -> f64 {
+        (0..self.joints.len())
+            .map(|j| {
+                let info = &self.layout.joints[j];
+                let data = &self
+                    .phys
+                    .impulse_joints
+                    .get(self.joints[j])
+                    .expect("own joint")
+                    .data;
+                let f1 = *self.phys.bodies[self.bodies[info.parent]].position() * data.local_frame1;
+                let f2 = *self.phys.bodies[self.bodies[info.child]].position() * data.local_frame2;
+                let d = f2.translation - f1.translation;
+                match info.kind {
+                    JointKind::Revolute => d.length() as f64,
+                    // Only the off-axis part is an error for a slider.
+                    JointKind::Prismatic => {
+                        let axis = f1.rotation * Vector::X;
+                        (d - axis * d.dot(axis)).length() as f64
+                    }
+                }
+            })
+            .fold(0.0, f64::max)
+    }
+
     /// Fill `bodies` and `joints` with the current state.
     pub(crate) fn read(&self, bodies: &mut Vec<BodyState>, joints: &mut Vec<JointState>) {
         bodies.clear();
