@@ -133,3 +133,32 @@ fn bad_actions_are_errors_not_panics() {
     env.step(&[50.0]).expect("clipped");
     assert_eq!(env.state().action, vec![1.0]);
 }
+
+/// Mountain car is under-powered: full throttle from the valley stalls, but pushing
+/// along the car's velocity (rocking) reaches the flag, as in Gymnasium's task.
+#[test]
+fn mountain_car_needs_rocking() {
+    let roots = repo_roots();
+    let reach = |policy: &dyn Fn(f64) -> f64| -> Option<u32> {
+        let mut env = Env::load("mountain-car", &roots).expect("load");
+        env.reset(Some(0)).expect("reset");
+        for step in 0..999 {
+            let v = env.state().body("car").expect("car").linvel[0];
+            let (_, flags) = env.step(&[policy(v)]).expect("step");
+            if flags.terminated {
+                return Some(step);
+            }
+            if flags.truncated {
+                return None;
+            }
+        }
+        None
+    };
+    assert_eq!(
+        reach(&|_| 1.0),
+        None,
+        "full throttle must not climb out of the valley"
+    );
+    let rocking = reach(&|v| if v >= 0.0 { 1.0 } else { -1.0 });
+    assert!(rocking.is_some(), "rocking reaches the flag");
+}
