@@ -236,3 +236,25 @@ pub fn reward_prompt(c: &CompiledSpec, task: &str, dir: &Path) -> Result<String,
     )?;
     Ok(format!("{}\n\n{}", system.trim_end(), body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fill_template;
+
+    #[test]
+    fn slots_are_filled_and_mistakes_named() {
+        let out = fill_template(
+            "Task: {{ task }}\n{{env}}!",
+            "t.txt",
+            &[("task", "stand"), ("env", "E")],
+        );
+        assert_eq!(out.expect("fills"), "Task: stand\nE!");
+        let err = fill_template("{{tsak}}", "t.txt", &[("task", "x")]).expect_err("unknown slot");
+        assert!(
+            err.to_string().contains("unknown slot `tsak`; slots: task"),
+            "{err}"
+        );
+        let err = fill_template("a {{task", "t.txt", &[("task", "x")]).expect_err("unclosed");
+        assert!(err.to_string().contains("t.txt"), "{err}");
+    }
+}
