@@ -66,6 +66,19 @@ fn main() {
             })
         })
         .collect();
+    // preprocessing alone (resize, crop, normalize), one thread
+    let pre = model.preprocess().clone();
+    let mut buf = vec![0f32; pre.len()];
+    let start = Instant::now();
+    let mut n = 0usize;
+    while start.elapsed() < Duration::from_secs_f64(secs.min(2.0)) || n == 0 {
+        pre.apply_into(&frames[n % frames.len()], &mut buf);
+        n += 1;
+    }
+    println!(
+        "preprocess (320×240 → {w}×{h}, 1 thread): {:8.0} images/s",
+        n as f64 / start.elapsed().as_secs_f64()
+    );
     for batch in [1usize, 16, 64] {
         let refs: Vec<&RgbImage> = frames[..batch].iter().collect();
         model.embed_images(&refs).expect("warm-up");

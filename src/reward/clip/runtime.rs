@@ -38,7 +38,7 @@ impl std::str::FromStr for Device {
     }
 }
 
-const INSTALL_HINT: &str = "install it with `pip install onnxruntime` (CPU) or `pip install onnxruntime-gpu` (CUDA) for the `python3` on PATH, or set ORT_DYLIB_PATH to the libonnxruntime shared library";
+const INSTALL_HINT: &str = "install ONNX Runtime 1.30 or newer with `pip install onnxruntime` (CPU) or `pip install onnxruntime-gpu` (CUDA) for the `python3` on PATH, or set ORT_DYLIB_PATH to the libonnxruntime shared library";
 
 fn lib_names() -> (&'static str, &'static str) {
     (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
