@@ -101,6 +101,38 @@ fn fixture_tokenizer_ids_match_the_vocab() {
     assert_eq!((ids[0], ids[1], ids[CONTEXT - 1]), (42, 0, 43));
 }
 
+/// A real CLIP `tokenizer.json` (byte-level BPE, the Hugging Face CLIP pipeline) read by
+/// the `tokenizers` crate gives the same ids as OpenAI's BPE (`instant-clip-tokenizer`).
+/// Needs a CLIP tokenizer.json, e.g. from a pulled model: `CLIP_TOKENIZER_JSON=path`;
+/// skipped without it (none ships with the repository: it is 3.6 MB).
+#[test]
+fn clip_tokenizer_json_matches_openai_bpe() {
+    let Some(file) = std::env::var_os("CLIP_TOKENIZER_JSON") else {
+        eprintln!("skipped: set CLIP_TOKENIZER_JSON to a CLIP tokenizer.json");
+        return;
+    };
+    let json = ClipTokenizer::from_file(Path::new(&file)).unwrap();
+    let bpe = ClipTokenizer::openai();
+    for text in [
+        "a photo of a cat",
+        "A robot arm pushes the RED cube to the left!",
+        "the humanoid is doing  the splits, 2 legs apart; it's kneeling.",
+        "naïve café — über-fast 123",
+        &"long ".repeat(90),
+    ] {
+        let a = json.encode(text, CONTEXT).unwrap();
+        let mut b = bpe.encode(text, CONTEXT).unwrap();
+        // open_clip pads with 0, the Hugging Face tokenizer with <|endoftext|>
+        let end = b.iter().position(|&i| i == 49407).unwrap();
+        b[end + 1..].fill(49407);
+        assert_eq!(a, b, "{text:?}");
+    }
+    assert_eq!(
+        json.encode("a photo of a cat", CONTEXT).unwrap()[..7],
+        [49406, 320, 1125, 539, 320, 2368, 49407]
+    );
+}
+
 // ---- end to end with the fixture model --------------------------------------------
 
 #[test]
