@@ -162,6 +162,20 @@ fn fixture_model_loads_and_embeds() {
     assert!(e[0][1].abs() < 1e-5 && e[0][2].abs() < 1e-5);
 }
 
+#[test]
+fn text_models_with_an_attention_mask_get_one_covering_the_end_token() {
+    let mut plain = load(&fixture("clip-tiny")).unwrap();
+    let mut masked = load(&fixture("clip-tiny-mask")).unwrap();
+    let texts = vec!["a red block on the left".to_string(), "blue".to_string()];
+    let a = plain.embed_texts(&texts).unwrap();
+    let b = masked.embed_texts(&texts).unwrap();
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(a[..9], b[..9]);
+        // 0.2 from the start token + 0.1 from exactly one (the first) end token
+        assert!((b[9] - 0.3).abs() < 1e-6, "{b:?}");
+    }
+}
+
 fn reward(goal: &str, baseline: &[&str], alpha: f64) -> ClipReward {
     let spec = ClipRewardSpec {
         goal: vec![goal.into()],

@@ -335,17 +335,7 @@ impl ClipModel {
         let err = run_err(&self.files.text);
         let ids_t = TensorRef::from_array_view((shape, &ids[..])).map_err(&err)?;
         let outputs = if self.text_mask {
-            let pad = self.tokenizer.pad_id();
-            // the mask covers the tokens up to and including the first end token
-            let mut mask = vec![0i64; ids.len()];
-            for (row, m) in ids.chunks(self.ctx).zip(mask.chunks_mut(self.ctx)) {
-                let n = row
-                    .iter()
-                    .rposition(|&i| i != pad)
-                    .map_or(0, |p| p + 1)
-                    .max(2);
-                m[..n.min(self.ctx)].fill(1);
-            }
+            let mask = attention_mask(&ids, self.ctx, self.tokenizer.eos_id());
             let mask_t = TensorRef::from_array_view((shape, &mask[..])).map_err(&err)?;
             self.text
                 .run(ort::inputs!["input_ids" => ids_t, "attention_mask" => mask_t])
@@ -441,6 +431,21 @@ impl ClipModel {
     }
 }
 
+/// The attention mask of padded id rows: 1 up to and including each row's first end
+/// token (after the start token), 0 on the padding after it.
+pub fn attention_mask(ids: &[i64], ctx: usize, eos: i64) -> Vec<i64> {
+    let mut mask = vec![0i64; ids.len()];
+    for (row, m) in ids.chunks(ctx).zip(mask.chunks_mut(ctx)) {
+        let n = row
+            .iter()
+            .skip(1)
+            .position(|&i| i == eos)
+            .map_or(row.len(), |p| p + 2);
+        m[..n].fill(1);
+    }
+    mask
+}
+
 /// Reads a PNG (or any format the `image` crate was built with) as an RGB frame.
 pub fn read_frame(path: &Path) -> Result<RgbImage, ClipError> {
     image::open(path)
@@ -449,4 +454,24 @@ pub fn read_frame(path: &Path) -> Result<RgbImage, ClipError> {
             file: path.to_path_buf(),
             message: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attention_mask;
+
+    #[test]
+    fn mask_covers_tokens_through_the_first_end_token() {
+        // Hugging Face style: padded with the end token (9)
+        let ids = [8, 1, 2, 9, 9, 9, 8, 9, 9, 9, 9, 9];
+        assert_eq!(
+            attention_mask(&ids, 6, 9),
+            [1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0]
+        );
+        // open_clip style: padded with 0; a full row without an end token is all ones
+        assert_eq!(
+            attention_mask(&[8, 5, 9, 0, 8, 5, 5, 5], 4, 9),
+            [1, 1, 1, 0, 1, 1, 1, 1]
+        );
+    }
 }

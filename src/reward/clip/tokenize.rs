@@ -94,6 +94,14 @@ impl ClipTokenizer {
             Self::Openai(_) => 0,
         }
     }
+
+    /// The end-of-text id.
+    pub fn eos_id(&self) -> i64 {
+        match self {
+            Self::Json { eos, .. } => *eos,
+            Self::Openai(t) => i64::from(t.end_of_text().to_u16()),
+        }
+    }
 }
 
 #[cfg(test)]
