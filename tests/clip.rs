@@ -247,6 +247,39 @@ fn batched_scores_equal_single_scores_on_rendered_frames() {
 }
 
 #[test]
+fn held_rewards_score_every_kth_step_from_rendered_worlds() {
+    use rewardsmith::env::{AssetRoots, Env};
+    use rewardsmith::render::Renderer;
+    use rewardsmith::reward::clip::HeldScores;
+    let roots = AssetRoots::discover();
+    let mut envs: Vec<Env> = (0..3)
+        .map(|_| Env::load("reacher", &roots).unwrap())
+        .collect();
+    for (i, e) in envs.iter_mut().enumerate() {
+        e.reset(Some(i as u64)).unwrap();
+    }
+    let renderer = Renderer::for_env(&envs[0]).unwrap();
+    let mut r = reward("a red ball on the left", &["a robot arm"], 0.5);
+    let mut held = HeldScores::new(3, 2);
+    let mut rows = Vec::new();
+    for step in 0..4 {
+        let worlds: Vec<_> = envs.iter().map(|e| e.world()).collect();
+        let fresh = r.score_worlds(&renderer, &worlds).unwrap();
+        let got = r.step_held(&mut held, &renderer, &worlds).unwrap();
+        if step % 2 == 0 {
+            assert_eq!(got, fresh, "scored afresh at step {step}");
+        } else {
+            assert_eq!(&got, rows.last().unwrap(), "held at step {step}");
+        }
+        rows.push(got);
+        for e in &mut envs {
+            let a = e.sample_action();
+            e.step(&a).unwrap();
+        }
+    }
+}
+
+#[test]
 fn text_embeddings_are_cached_on_disk() {
     let cache = tempfile::tempdir().unwrap();
     let spec = ClipRewardSpec {

@@ -33,7 +33,8 @@ pub use runtime::Device;
 use nalgebra::{DMatrix, DVector};
 use std::path::Path;
 
-use crate::render::Frame;
+use crate::env::World;
+use crate::render::{Frame, Renderer};
 
 /// The VLM-RM score of normalized embeddings against goal and baseline prompts.
 #[derive(Debug, Clone)]
@@ -181,6 +182,36 @@ impl ClipReward {
     pub fn score_frames(&mut self, frames: &[&Frame]) -> Result<Vec<f64>, ClipError> {
         let embs = self.model.embed_images(frames)?;
         embs.iter().map(|e| self.score.score(e)).collect()
+    }
+
+    /// Renders `worlds` (in parallel) and scores the frames.
+    pub fn score_worlds(
+        &mut self,
+        renderer: &Renderer,
+        worlds: &[&World],
+    ) -> Result<Vec<f64>, ClipError> {
+        let frames = renderer.render_batch(worlds);
+        let refs: Vec<&Frame> = frames.iter().collect();
+        self.score_frames(&refs)
+    }
+
+    /// One step of `n` envs with the reward held between CLIP evaluations: renders and
+    /// scores only the worlds `held` says are due (one batch), and returns every env's
+    /// reward for this step.
+    pub fn step_held(
+        &mut self,
+        held: &mut HeldScores,
+        renderer: &Renderer,
+        worlds: &[&World],
+    ) -> Result<Vec<f64>, ClipError> {
+        let due = held.due();
+        let due_worlds: Vec<&World> = due.iter().map(|&i| worlds[i]).collect();
+        let scores = if due_worlds.is_empty() {
+            Vec::new()
+        } else {
+            self.score_worlds(renderer, &due_worlds)?
+        };
+        Ok(held.step(&due, &scores))
     }
 }
 
