@@ -20,10 +20,15 @@ enum Command {
         #[command(subcommand)]
         command: cli::envs::EnvsCommand,
     },
-    /// Reward programs: the LLM prompt for an env, and checking a program.
+    /// Reward programs (the LLM prompt for an env, checking a program) and CLIP scores of frames.
     Reward {
         #[command(subcommand)]
         command: cli::reward::RewardCommand,
+    },
+    /// CLIP models: list known ones, pull (download) or import a local export.
+    Models {
+        #[command(subcommand)]
+        command: cli::models::ModelsCommand,
     },
     /// Run a policy in an env and write every step as JSON lines.
     Rollout(cli::rollout::RolloutArgs),
@@ -58,6 +63,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Envs { command } => cli::envs::run(command),
         Command::Reward { command } => cli::reward::run(command),
+        Command::Models { command } => cli::models::run(command),
         Command::Rollout(args) => cli::rollout::run(args),
         Command::Frames(args) => cli::frames::run(args),
     }

@@ -2,5 +2,6 @@
 
 pub mod envs;
 pub mod frames;
+pub mod models;
 pub mod reward;
 pub mod rollout;

@@ -4,6 +4,10 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use rewardsmith::env::spec::SuccessWhen;
 use rewardsmith::env::{AssetRoots, Env};
+use rewardsmith::reward::clip::runtime::SessionOptions;
+use rewardsmith::reward::clip::{
+    ClipModel, ClipReward, ClipRewardSpec, Device, LoadOptions, read_frame, registry,
+};
 use rewardsmith::reward::prompt::reward_prompt;
 use rewardsmith::reward::stats::RewardStats;
 use rewardsmith::reward::{RewardOut, load_program};
@@ -40,6 +44,39 @@ pub enum RewardCommand {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Score PNG frames with a CLIP model against a goal sentence (VLM-RM:
+    /// R = 1 − ½‖(x − g)P‖²); prints `path score`, one line per frame.
+    Clip(ClipArgs),
+}
+
+/// Arguments of `reward clip`.
+#[derive(clap::Args, Debug)]
+pub struct ClipArgs {
+    /// Known model name (`rewardsmith models list`) or a model directory.
+    #[arg(long)]
+    model: String,
+    /// The goal sentence (repeat for several; their embeddings are averaged).
+    #[arg(long, required = true)]
+    goal: Vec<String>,
+    /// A baseline sentence describing the scene without the goal (repeatable).
+    #[arg(long)]
+    baseline: Vec<String>,
+    /// Projection strength α in [0, 1] onto the goal − baseline direction (default: 0.5
+    /// with a baseline, 0 without).
+    #[arg(long)]
+    alpha: Option<f64>,
+    /// Where the model runs: cpu, or gpu (CUDA/TensorRT through onnxruntime-gpu).
+    #[arg(long, default_value = "cpu")]
+    device: Device,
+    /// Frames per CLIP batch.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// ONNX Runtime intra-op threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// PNG frames to score.
+    #[arg(required = true)]
+    frames: Vec<PathBuf>,
 }
 
 /// Run a `reward` subcommand.
@@ -58,6 +95,7 @@ pub fn run(cmd: RewardCommand) -> Result<()> {
             steps,
             seed,
         } => check(&env, &program, steps, seed, &roots),
+        RewardCommand::Clip(args) => clip(args),
     }
 }
 
@@ -105,6 +143,40 @@ fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> R
         println!("\nsuccess: {successes}/{episodes} ended episodes (random policy)");
     } else {
         println!("\nsuccess: the program defines no success(s)");
+    }
+    Ok(())
+}
+
+fn clip(args: ClipArgs) -> Result<()> {
+    let cache = registry::cache_root();
+    let dir = registry::resolve(&args.model, &cache, &registry::manifests_dir())?;
+    let opts = LoadOptions {
+        session: SessionOptions {
+            device: args.device,
+            threads: args.threads,
+        },
+        batch: args.batch.max(1),
+    };
+    let model = ClipModel::load(&dir, opts)?;
+    let alpha = args
+        .alpha
+        .unwrap_or(if args.baseline.is_empty() { 0.0 } else { 0.5 });
+    let spec = ClipRewardSpec {
+        goal: args.goal,
+        baseline: args.baseline,
+        alpha,
+    };
+    let mut reward = ClipReward::new(model, &spec, Some(&cache))?;
+    for chunk in args.frames.chunks(args.batch.max(1)) {
+        let frames = chunk
+            .iter()
+            .map(|p| read_frame(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&_> = frames.iter().collect();
+        let scores = reward.score_frames(&refs)?;
+        for (p, s) in chunk.iter().zip(scores) {
+            println!("{} {s:.6}", p.display());
+        }
     }
     Ok(())
 }
