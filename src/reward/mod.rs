@@ -1,6 +1,7 @@
 //! Rewards: the `Reward` trait training calls, and the sandboxed Luau reward programs
 //! ([`ScriptProgram`] for one VM, [`ScriptReward`] for a parallel pool of them).
 
+pub mod check;
 mod error;
 mod lint;
 mod luau_api;
