@@ -3,9 +3,9 @@
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use rewardsmith::env::{AssetRoots, Env};
-use rewardsmith::reward::prompt::reward_prompt;
 use rewardsmith::reward::check::check_program;
 use rewardsmith::reward::load_program;
+use rewardsmith::reward::prompt::reward_prompt;
 use std::path::{Path, PathBuf};
 
 /// `reward` subcommands.
