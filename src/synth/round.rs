@@ -294,8 +294,8 @@ impl Synth<'_> {
                     }
                 }
             }
-            for (k, t) in threads.iter().enumerate() {
-                if t.record.is_none() && missing.binary_search(&k).is_err() {
+            for k in 0..threads.len() {
+                if missing.binary_search(&k).is_err() {
                     if let Some(m) =
                         read_json::<ReplyMeta>(&sample_dir(&self.out, r, k).join("reply.json"))
                     {
