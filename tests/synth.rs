@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use rewardsmith::env::AssetRoots;
-use rewardsmith::synth::config::{LlmSettings, SynthConfig};
+use rewardsmith::synth::config::{Backend, LlmSettings, SynthConfig, SynthSettings};
 use rewardsmith::synth::llm::{LlmClient, LlmError, Message};
 use rewardsmith::synth::prompts::Prompts;
 use rewardsmith::synth::round::{Outcome, Status, Synth};
@@ -23,9 +23,12 @@ enum Act {
     Close,
 }
 
+/// Each request's body and `Authorization` header.
+type Requests = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 struct Server {
     url: String,
-    requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    requests: Requests,
 }
 
 fn serve(script: Vec<Act>) -> Server {
@@ -120,6 +123,21 @@ fn settings(url: &str) -> LlmSettings {
         retries: 2,
         backoff_s: 0.01,
         ..LlmSettings::default()
+    }
+}
+
+fn config(llm: LlmSettings, samples: usize, rounds: usize, steps: u64) -> SynthConfig {
+    SynthConfig {
+        llm,
+        synth: SynthSettings {
+            env: "cartpole".into(),
+            task: "balance the pole".into(),
+            samples,
+            rounds,
+            steps_per_sample: steps,
+            check_steps: 50,
+            ..SynthSettings::default()
+        },
     }
 }
 
@@ -258,18 +276,11 @@ fn two_rounds_pick_the_better_program_feed_back_and_resume_without_asking() {
 fn resume_after_interruption_asks_only_for_missing_replies() {
     let server = serve(vec![Act::Reply(GOOD, "stop"), Act::Reply(BAD, "stop")]);
     let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = SynthConfig::default();
-    cfg.llm = settings(&server.url);
-    cfg.synth.env = "cartpole".into();
-    cfg.synth.task = "balance".into();
-    cfg.synth.samples = 2;
-    cfg.synth.rounds = 1;
-    cfg.synth.steps_per_sample = 100;
-    cfg.synth.check_steps = 50;
+    let cfg = config(settings(&server.url), 2, 1, 100);
     let roots = AssetRoots::discover();
     let trainer = PlannerTrainer::new(roots.clone());
     let synth = Synth {
-        config: cfg.clone(),
+        config: cfg,
         out: tmp.path().to_path_buf(),
         roots: roots.clone(),
         prompts: Prompts::new(&roots.prompts_dir()),
@@ -293,14 +304,11 @@ fn resume_after_interruption_asks_only_for_missing_replies() {
 #[test]
 fn manual_backend_waits_for_reply_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = SynthConfig::default();
-    cfg.llm.backend = rewardsmith::synth::config::Backend::Manual;
-    cfg.synth.env = "cartpole".into();
-    cfg.synth.task = "balance".into();
-    cfg.synth.samples = 1;
-    cfg.synth.rounds = 1;
-    cfg.synth.steps_per_sample = 50;
-    cfg.synth.check_steps = 20;
+    let manual = LlmSettings {
+        backend: Backend::Manual,
+        ..LlmSettings::default()
+    };
+    let cfg = config(manual, 1, 1, 50);
     let roots = AssetRoots::discover();
     let trainer = PlannerTrainer::new(roots.clone());
     let synth = Synth {
@@ -393,14 +401,7 @@ fn a_round_goes_on_past_failed_samples() {
         Act::Reply(GOOD, "stop"), // sample 4: retried, fine
     ]);
     let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = SynthConfig::default();
-    cfg.llm = settings(&server.url);
-    cfg.synth.env = "cartpole".into();
-    cfg.synth.task = "balance".into();
-    cfg.synth.samples = 5;
-    cfg.synth.rounds = 1;
-    cfg.synth.steps_per_sample = 100;
-    cfg.synth.check_steps = 50;
+    let cfg = config(settings(&server.url), 5, 1, 100);
     let roots = AssetRoots::discover();
     let trainer = PlannerTrainer::new(roots.clone());
     let synth = Synth {

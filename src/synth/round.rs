@@ -294,24 +294,21 @@ impl Synth<'_> {
                     }
                 }
             }
-            for k in 0..threads.len() {
-                if missing.binary_search(&k).is_err() {
-                    if let Some(m) =
-                        read_json::<ReplyMeta>(&sample_dir(&self.out, r, k).join("reply.json"))
-                    {
-                        usage.add(m.usage);
-                    }
+            for k in (0..k_samples).filter(|k| missing.binary_search(k).is_err()) {
+                let meta = sample_dir(&self.out, r, k).join("reply.json");
+                if let Some(m) = read_json::<ReplyMeta>(&meta) {
+                    usage.add(m.usage);
                 }
             }
             // Extract, compile and dry-run what has no result yet.
             let mut to_train = Vec::new();
-            for k in 0..k_samples {
-                if threads[k].record.is_some() {
+            for (k, t) in threads.iter_mut().enumerate() {
+                if t.record.is_some() {
                     continue;
                 }
-                match self.prepare(r, k, threads[k].reply.as_deref().unwrap_or(""))? {
+                match self.prepare(r, k, t.reply.as_deref().unwrap_or(""))? {
                     Ok(req) => to_train.push((k, req)),
-                    Err(rec) => threads[k].record = Some(rec),
+                    Err(rec) => t.record = Some(rec),
                 }
             }
             let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
