@@ -110,7 +110,7 @@ fn handle(mut stream: TcpStream, script: &Script, reqs: &Mutex<Vec<(String, Opti
 
 const BAD: &str = "Tilting the pole earns reward:\n\n```lua\nfunction reward(s)\n  return { tilt = math.abs(s.joint(\"hinge\").q) }\nend\n```\n";
 const BROKEN: &str = "```lua\nfunction reward(s)\n  return { up = }\nend\n```";
-const GOOD: &str = "Improved after the feedback:\n\n```lua\nfunction reward(s)\n  local h = s.joint(\"hinge\")\n  return { upright = math.cos(h.q), centered = -0.1 * math.abs(s.joint(\"slider\").q) }\nend\n```\nThis keeps the pole up.";
+const GOOD: &str = "Improved after the feedback:\n\n```lua\nfunction reward(s)\n  local h = s.joint(\"hinge\")\n  local c = s.joint(\"slider\")\n  return { upright = 1 - 20 * h.q * h.q, centered = -0.2 * c.q * c.q, slow = -0.05 * c.qd * c.qd, still = -0.02 * h.qd * h.qd }\nend\n```\nThis keeps the pole up and the cart centred.";
 const PYTHON: &str = "```python\ndef reward(s):\n    return 1.0\n```";
 
 fn settings(url: &str) -> LlmSettings {
@@ -212,7 +212,8 @@ fn two_rounds_pick_the_better_program_feed_back_and_resume_without_asking() {
 
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.contains("Round 2, sample 0"), "{summary}");
-    assert!(summary.contains("upright = math.cos(h.q)"), "{summary}");
+    assert!(summary.contains("upright = 1 - 20 * h.q * h.q"), "{summary}");
+    assert!(summary.contains("Round 2, sample 0: success rate 1.000"), "{summary}");
     assert!(summary.contains("| 1 | no |"), "{summary}");
     // Round 2's feedback prompt: component statistics of round 1 and the compile error.
     let fb = std::fs::read_to_string(out.join("round_2/sample_0/prompt.md")).unwrap();

@@ -97,28 +97,29 @@ pub trait Trainer: Send + Sync {
 
 /// The offline evaluator used until `rewardsmith train` exists: no learning, but a
 /// policy that depends on the candidate reward. At every step it tries a few actions
-/// (the action-space centre, each axis at its bounds, or random ones for wide spaces),
-/// holds each for `lookahead` steps on a snapshot of the world, sums the *candidate*
-/// reward until termination, and takes the best (greedy predictive sampling, as MPC
-/// does). A reward that describes the task well then makes the env's success criterion
+/// (the action-space centre, each axis at its bounds and half-way, or random ones for
+/// wide spaces), holds each for half the `lookahead` on a snapshot of the world, then
+/// the best of the same actions for the other half, sums the *candidate* reward until
+/// termination, and takes the first action of the best pair (a depth-2 predictive
+/// search, as MPC does). A reward that describes the task well then makes the env's success criterion
 /// hold; a misleading one does not. Success is judged by the env's own `success(s)`
 /// (spec `rewards.success`), never the candidate's.
 #[derive(Debug, Clone)]
 pub struct PlannerTrainer {
     /// Asset roots (envs, rewards).
     pub roots: AssetRoots,
-    /// Steps each tried action is held for.
+    /// Steps looked ahead (two segments of half each).
     pub lookahead: u32,
     /// Most actions tried per step.
     pub max_candidates: usize,
 }
 
 impl PlannerTrainer {
-    /// The defaults: lookahead 10, up to 9 actions per step.
+    /// The defaults: lookahead 6 steps (two segments of 3), up to 9 actions per step.
     pub fn new(roots: AssetRoots) -> Self {
         Self {
             roots,
-            lookahead: 10,
+            lookahead: 6,
             max_candidates: 9,
         }
     }
@@ -199,21 +200,28 @@ impl Trainer for PlannerTrainer {
             };
             let snap = env.snapshot()?;
             let mut best = (f64::NEG_INFINITY, 0usize);
+            let seg = (self.lookahead / 2).max(1);
             for (k, a) in tried.iter().enumerate() {
                 if k > 0 {
                     env.restore(&snap)?;
                 }
-                let mut score = 0.0;
-                for _ in 0..self.lookahead.max(1) {
-                    let (_, f) = env.step(a)?;
-                    program.reward_into(env.state(), &mut out)?;
-                    score += out.total;
-                    if f.terminated || f.truncated {
-                        break;
+                // Two segments: `a` for half the lookahead, then the best of the same
+                // actions for the other half (a depth-2 search: enough feedback to
+                // catch a falling pole, still cheap).
+                let (first, done) = hold(&mut env, &mut program, &mut out, a, seg)?;
+                let mut then = 0.0;
+                if !done {
+                    let mid = env.snapshot()?;
+                    then = f64::NEG_INFINITY;
+                    for (j, b) in tried.iter().enumerate() {
+                        if j > 0 {
+                            env.restore(&mid)?;
+                        }
+                        then = then.max(hold(&mut env, &mut program, &mut out, b, seg)?.0);
                     }
                 }
-                if score > best.0 {
-                    best = (score, k);
+                if first + then > best.0 {
+                    best = (first + then, k);
                 }
             }
             env.restore(&snap)?;
@@ -284,4 +292,25 @@ impl Trainer for PlannerTrainer {
         };
         Ok(result)
     }
+}
+
+/// Apply `a` for up to `n` steps; the summed candidate reward and whether the episode
+/// ended.
+fn hold(
+    env: &mut Env,
+    program: &mut crate::reward::ScriptProgram,
+    out: &mut RewardOut,
+    a: &[f64],
+    n: u32,
+) -> anyhow::Result<(f64, bool)> {
+    let mut score = 0.0;
+    for _ in 0..n {
+        let (_, f) = env.step(a)?;
+        program.reward_into(env.state(), out)?;
+        score += out.total;
+        if f.terminated || f.truncated {
+            return Ok((score, true));
+        }
+    }
+    Ok((score, false))
 }
