@@ -212,8 +212,14 @@ fn two_rounds_pick_the_better_program_feed_back_and_resume_without_asking() {
 
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.contains("Round 2, sample 0"), "{summary}");
-    assert!(summary.contains("upright = 1 - 20 * h.q * h.q"), "{summary}");
-    assert!(summary.contains("Round 2, sample 0: success rate 1.000"), "{summary}");
+    assert!(
+        summary.contains("upright = 1 - 20 * h.q * h.q"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Round 2, sample 0: success rate 1.000"),
+        "{summary}"
+    );
     assert!(summary.contains("| 1 | no |"), "{summary}");
     // Round 2's feedback prompt: component statistics of round 1 and the compile error.
     let fb = std::fs::read_to_string(out.join("round_2/sample_0/prompt.md")).unwrap();
@@ -442,4 +448,121 @@ fn a_round_goes_on_past_failed_samples() {
     )
     .unwrap();
     assert_eq!(saved["status"], "extract_error");
+}
+
+#[test]
+fn n_samples_in_one_request_and_early_stop_at_the_target() {
+    // One request asks for all 3 samples (`n`); the server sends one choice (it ignores
+    // `n`), so the other two are asked for one by one.
+    let server = serve(vec![
+        Act::Reply(GOOD, "stop"),
+        Act::Reply(BAD, "stop"),
+        Act::Reply(BAD, "stop"),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let llm = LlmSettings {
+        use_n: true,
+        ..settings(&server.url)
+    };
+    let cfg = config(llm, 3, 3, 300);
+    let roots = AssetRoots::discover();
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+    };
+    let Outcome::Finished(report) = synth.run().unwrap() else {
+        panic!("waiting")
+    };
+    let reqs = server.requests.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 3);
+    let first: serde_json::Value = serde_json::from_str(&reqs[0].0).unwrap();
+    assert_eq!(first["n"], 3);
+    assert_eq!(first["model"], "scripted");
+    assert!(reqs[0].1.is_none(), "no key env: no Authorization header");
+    assert!(
+        report.stopped_early,
+        "success 1.0 reaches the default target"
+    );
+    assert_eq!(report.rounds.len(), 1);
+    let best = report.best.unwrap();
+    assert_eq!((best.sample, best.success_rate), (0, 1.0));
+    assert!(!tmp.path().join("round_2").exists());
+}
+
+#[test]
+fn human_critique_waits_for_the_file_then_goes_into_the_prompt() {
+    let server = serve(vec![Act::Reply(BAD, "stop"), Act::Reply(GOOD, "stop")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(settings(&server.url), 1, 2, 100);
+    cfg.synth.feedback = rewardsmith::synth::config::Feedback::HumanText;
+    let roots = AssetRoots::discover();
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+    };
+    let Outcome::Waiting { files, .. } = synth.run().unwrap() else {
+        panic!("went on without a critique")
+    };
+    assert_eq!(files, vec![tmp.path().join("round_1/critique.md")]);
+    std::fs::write(
+        &files[0],
+        "The pole falls over at once; reward it for staying upright.",
+    )
+    .unwrap();
+    let Outcome::Finished(_) = synth.run().unwrap() else {
+        panic!("still waiting")
+    };
+    assert_eq!(server.requests.lock().unwrap().len(), 2);
+    let p = std::fs::read_to_string(tmp.path().join("round_2/sample_0/prompt.md")).unwrap();
+    assert!(p.contains("reward it for staying upright"), "{p}");
+    assert!(p.contains("component `tilt` mean"), "{p}");
+}
+
+#[test]
+fn config_file_rejects_unknown_keys_and_cli_refuses_a_used_out_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(&cfg, "[llm]\nmodle = \"x\"\n").unwrap();
+    let e = SynthConfig::load(&cfg).unwrap_err().to_string();
+    assert!(e.contains("modle"), "{e}");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("x"), "").unwrap();
+    Command::cargo_bin("rewardsmith")
+        .unwrap()
+        .args([
+            "synth", "--env", "cartpole", "--task", "t", "--llm", "manual", "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--resume"));
+    let fresh = tmp.path().join("fresh");
+    Command::cargo_bin("rewardsmith")
+        .unwrap()
+        .args([
+            "synth",
+            "--env",
+            "cartpole",
+            "--task",
+            "t",
+            "--llm",
+            "manual",
+            "--samples",
+            "1",
+            "--out",
+        ])
+        .arg(&fresh)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("round_1/sample_0/reply.md"))
+        .stderr(predicates::str::contains("--resume"));
 }

@@ -88,6 +88,13 @@ pub fn run(a: SynthArgs) -> Result<()> {
             None => (SynthConfig::default(), a.out.clone()),
         },
     };
+    if a.resume.is_none() && std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some()) {
+        bail!(
+            "{} is not empty: continue that run with --resume {}, or pick another --out",
+            out.display(),
+            out.display()
+        );
+    }
     if a.resume.is_some() && (a.env.is_some() || a.task.is_some() || a.samples.is_some()) {
         bail!(
             "--resume takes the env, task and samples from DIR/synth.toml; drop --env/--task/--samples"
@@ -176,7 +183,9 @@ pub fn run(a: SynthArgs) -> Result<()> {
                 "then resume with: rewardsmith synth --resume {}",
                 out.display()
             ));
-            bail!(msg)
+            // Not an error: the run is paused. Exit 2 so scripts can tell.
+            eprintln!("{msg}");
+            std::process::exit(2)
         }
     }
 }
