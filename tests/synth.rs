@@ -111,6 +111,7 @@ fn handle(mut stream: TcpStream, script: &Script, reqs: &Mutex<Vec<(String, Opti
 const BAD: &str = "Tilting the pole earns reward:\n\n```lua\nfunction reward(s)\n  return { tilt = math.abs(s.joint(\"hinge\").q) }\nend\n```\n";
 const BROKEN: &str = "```lua\nfunction reward(s)\n  return { up = }\nend\n```";
 const GOOD: &str = "Improved after the feedback:\n\n```lua\nfunction reward(s)\n  local h = s.joint(\"hinge\")\n  local c = s.joint(\"slider\")\n  return { upright = 1 - 20 * h.q * h.q, centered = -0.2 * c.q * c.q, slow = -0.05 * c.qd * c.qd, still = -0.02 * h.qd * h.qd }\nend\n```\nThis keeps the pole up and the cart centred.";
+const RUNTIME: &str = "```lua\nfunction reward(s)\n  error(\"boom\")\nend\n```";
 const PYTHON: &str = "```python\ndef reward(s):\n    return 1.0\n```";
 
 fn settings(url: &str) -> LlmSettings {
@@ -405,10 +406,11 @@ fn a_round_goes_on_past_failed_samples() {
         Act::Reply("```lua\nfunction reward(s)\n  return {", "length"), // sample 2: cut off
         Act::Reply("No code today.", "stop"), // sample 3: no code
         Act::Close,
-        Act::Reply(GOOD, "stop"), // sample 4: retried, fine
+        Act::Reply(GOOD, "stop"),    // sample 4: retried, fine
+        Act::Reply(RUNTIME, "stop"), // sample 5: the dry run fails
     ]);
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = config(settings(&server.url), 5, 1, 100);
+    let cfg = config(settings(&server.url), 6, 1, 100);
     let roots = AssetRoots::discover();
     let trainer = PlannerTrainer::new(roots.clone());
     let synth = Synth {
@@ -430,7 +432,8 @@ fn a_round_goes_on_past_failed_samples() {
             Status::ExtractError,
             Status::ExtractError,
             Status::ExtractError,
-            Status::Evaluated
+            Status::Evaluated,
+            Status::CheckError
         ]
     );
     assert!(r[0].error.as_ref().unwrap().contains("invalid response"));
@@ -442,6 +445,8 @@ fn a_round_goes_on_past_failed_samples() {
             .unwrap()
             .contains("no fenced code block")
     );
+    assert!(r[5].error.as_ref().unwrap().contains("boom"));
+    assert!(r[5].error.as_ref().unwrap().contains("check rollout"));
     assert_eq!(report.best.unwrap().sample, 4);
     let saved: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(tmp.path().join("round_1/sample_1/result.json")).unwrap(),

@@ -288,3 +288,43 @@ pub fn parse_completion(text: &str) -> Result<(Vec<Choice>, Usage), String> {
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_choices_usage_and_rejects_bad_bodies() {
+        let body = r#"{"choices":[{"message":{"role":"assistant","content":"a"},"finish_reason":"stop"},
+            {"message":{"content":"b"},"finish_reason":"length"}],"usage":{"prompt_tokens":7,"completion_tokens":3}}"#;
+        let (c, u) = parse_completion(body).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[1].finish_reason.as_deref(), Some("length"));
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (7, 3));
+        assert!(
+            parse_completion("{\"choices\": [tru")
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        assert!(
+            parse_completion("{\"choices\": []}")
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(
+            parse_completion("{\"error\": {\"message\": \"quota\"}}")
+                .unwrap_err()
+                .contains("quota")
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let s = LlmSettings {
+            key_env: "RS_LLM_UNIT_KEY_UNSET".into(),
+            ..LlmSettings::default()
+        };
+        let c = LlmClient::new(&s);
+        assert!(!format!("{c:?}").contains("Bearer"));
+    }
+}

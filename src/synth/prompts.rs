@@ -125,3 +125,46 @@ pub fn reflection(r: &CandidateResult) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::trainer::{ComponentPoint, CurvePoint};
+
+    #[test]
+    fn reflection_lists_curves_and_components() {
+        let point = |step, sr: f64, m: f64| CurvePoint {
+            step,
+            success_rate: sr,
+            mean_return: 10.0 * sr,
+            task_return: 5.0,
+            episode_length: 100.0,
+            components: vec![ComponentPoint {
+                name: "upright".into(),
+                mean: m,
+                min: m - 1.0,
+                max: m + 1.0,
+            }],
+        };
+        let r = CandidateResult {
+            trainer: "planner".into(),
+            success_rate: 0.5,
+            mean_return: 5.0,
+            task_return: 5.0,
+            episode_length: 100.0,
+            episodes: 2,
+            curves: vec![point(10, 0.0, 0.2), point(20, 0.5, 0.8)],
+            run_dir: None,
+        };
+        let t = reflection(&r);
+        assert!(
+            t.contains("success_rate: [0.000, 0.500], Max: 0.500, Mean: 0.250, Min: 0.000"),
+            "{t}"
+        );
+        assert!(
+            t.contains("component `upright` mean: [0.200, 0.800]"),
+            "{t}"
+        );
+        assert!(t.contains("per-step min -0.800, max 1.800"), "{t}");
+    }
+}
