@@ -248,6 +248,8 @@ fn two_rounds_pick_the_better_program_feed_back_and_resume_without_asking() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    let png = image::open(out.join("progress.png")).unwrap();
+    assert_eq!((png.width(), png.height()), (640, 400));
     let lines = std::fs::read_to_string(out.join("messages.jsonl")).unwrap();
     assert!(
         lines

@@ -63,6 +63,22 @@ impl Prompts {
     }
 }
 
+impl Prompts {
+    /// The ranking prompt (ICPL): `ranking` is the person's order, best first, as text;
+    /// `candidates` lists each candidate's program and fitness. For the human-rank
+    /// feedback mode (the HTML page of rollout GIFs comes with the viewer and `train`).
+    pub fn ranking(&self, round: usize, ranking: &str, candidates: &str) -> anyhow::Result<String> {
+        self.fill(
+            RANKING,
+            &[
+                ("round", &round.to_string()),
+                ("ranking", ranking),
+                ("candidates", candidates),
+            ],
+        )
+    }
+}
+
 fn fmt_series(name: &str, xs: &[f64]) -> String {
     let vals: Vec<String> = xs.iter().map(|x| format!("{x:.3}")).collect();
     let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -130,6 +146,15 @@ pub fn reflection(r: &CandidateResult) -> String {
 mod tests {
     use super::*;
     use crate::synth::trainer::{ComponentPoint, CurvePoint};
+
+    #[test]
+    fn the_ranking_template_fills() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+        let p = Prompts::new(&dir)
+            .ranking(2, "1. sample 3\n2. sample 0", "...")
+            .unwrap();
+        assert!(p.contains("Round 2") && p.contains("1. sample 3"), "{p}");
+    }
 
     #[test]
     fn reflection_lists_curves_and_components() {
