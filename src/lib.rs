@@ -7,3 +7,4 @@
 pub mod env;
 pub mod render;
 pub mod reward;
+pub mod synth;

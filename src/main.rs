@@ -34,6 +34,9 @@ enum Command {
     Rollout(cli::rollout::RolloutArgs),
     /// Run a policy in an env and write the camera's frames (PNGs, GIF, optional MP4).
     Frames(cli::frames::FramesArgs),
+    /// The reward-synthesis loop: an LLM writes reward programs, rewardsmith checks and
+    /// evaluates them and feeds the results back, round after round.
+    Synth(cli::synth::SynthArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -66,5 +69,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Models { command } => cli::models::run(command),
         Command::Rollout(args) => cli::rollout::run(args),
         Command::Frames(args) => cli::frames::run(args),
+        Command::Synth(args) => cli::synth::run(args),
     }
 }

@@ -5,3 +5,4 @@ pub mod frames;
 pub mod models;
 pub mod reward;
 pub mod rollout;
+pub mod synth;

@@ -1,16 +1,15 @@
 //! `rewardsmith reward prompt|check`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Subcommand;
-use rewardsmith::env::spec::SuccessWhen;
 use rewardsmith::env::{AssetRoots, Env};
+use rewardsmith::reward::check::check_program;
 use rewardsmith::reward::clip::runtime::SessionOptions;
 use rewardsmith::reward::clip::{
     ClipModel, ClipReward, ClipRewardSpec, Device, LoadOptions, read_frame, registry,
 };
+use rewardsmith::reward::load_program;
 use rewardsmith::reward::prompt::reward_prompt;
-use rewardsmith::reward::stats::RewardStats;
-use rewardsmith::reward::{RewardOut, load_program};
 use std::path::{Path, PathBuf};
 
 /// `reward` subcommands.
@@ -110,40 +109,8 @@ fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> R
         path.display(),
         env.compiled().spec.name
     );
-    let success_when = env.compiled().spec.rewards.success_when;
-    let mut stats = RewardStats::default();
-    let mut out = RewardOut::default();
-    let (mut episodes, mut successes, mut hit) = (0u64, 0u64, false);
-    env.reset(Some(seed))?;
-    for step in 0..steps {
-        let action = env.sample_action();
-        let (_, flags) = env.step(&action)?;
-        program
-            .reward_into(env.state(), &mut out)
-            .with_context(|| format!("at step {step} of the check rollout (seed {seed})"))?;
-        stats.push(&out);
-        let ok = program.success(env.state())?;
-        let done = flags.terminated || flags.truncated;
-        if let Some(ok) = ok {
-            match success_when {
-                SuccessWhen::Any => hit |= ok,
-                SuccessWhen::End => hit = ok,
-            }
-        }
-        if done {
-            episodes += 1;
-            successes += hit as u64;
-            hit = false;
-            env.reset(None)?;
-        }
-    }
-    println!("{steps} random-policy steps, {episodes} episodes ended\n");
-    print!("{}", stats.table());
-    if program.has_success() {
-        println!("\nsuccess: {successes}/{episodes} ended episodes (random policy)");
-    } else {
-        println!("\nsuccess: the program defines no success(s)");
-    }
+    let report = check_program(&mut env, &mut program, steps, seed)?;
+    print!("{}", report.text());
     Ok(())
 }
 

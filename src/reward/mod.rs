@@ -1,6 +1,7 @@
 //! Rewards: the `Reward` trait training calls, and the sandboxed Luau reward programs
 //! ([`ScriptProgram`] for one VM, [`ScriptReward`] for a parallel pool of them).
 
+pub mod check;
 pub mod clip;
 mod error;
 mod lint;

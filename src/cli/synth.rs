@@ -1,0 +1,191 @@
+//! `rewardsmith synth`: the reward-synthesis loop.
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use rewardsmith::env::AssetRoots;
+use rewardsmith::synth::config::{Backend, Feedback, SynthConfig};
+use rewardsmith::synth::prompts::Prompts;
+use rewardsmith::synth::round::{Outcome, Synth};
+use rewardsmith::synth::trainer::PlannerTrainer;
+use std::path::PathBuf;
+
+/// `--llm`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LlmKind {
+    /// An OpenAI-compatible endpoint (`--llm-url`).
+    Http,
+    /// Write prompts to files; read the replies a person pastes in.
+    Manual,
+}
+
+/// `--feedback`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FeedbackKind {
+    /// Reward reflection (Eureka).
+    Auto,
+    /// A written critique in `round_R/critique.md` (Text2Reward).
+    HumanText,
+}
+
+/// Arguments of `synth`. Flags override the config file; the config file overrides the
+/// defaults. With `--resume DIR` the settings come from `DIR/synth.toml`.
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Built-in env name or path to a spec file.
+    #[arg(long)]
+    env: Option<String>,
+    /// The task in words.
+    #[arg(long)]
+    task: Option<String>,
+    /// Samples (reward programs) per round.
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Rounds.
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Env-step budget per candidate.
+    #[arg(long)]
+    steps_per_sample: Option<u64>,
+    /// Stop once the best success rate reaches this.
+    #[arg(long)]
+    target_success: Option<f64>,
+    /// How the next round's prompt is made.
+    #[arg(long, value_enum)]
+    feedback: Option<FeedbackKind>,
+    /// LLM backend.
+    #[arg(long, value_enum)]
+    llm: Option<LlmKind>,
+    /// Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:8000/v1).
+    #[arg(long)]
+    llm_url: Option<String>,
+    /// Model name.
+    #[arg(long)]
+    llm_model: Option<String>,
+    /// Environment variable holding the API key.
+    #[arg(long)]
+    llm_key_env: Option<String>,
+    /// Config file with `[llm]` and `[synth]` tables.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "runs/synth")]
+    out: PathBuf,
+    /// Resume the run in DIR (reuses its replies and results; asks only for the rest).
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Directory of prompt templates.
+    #[arg(long)]
+    prompts: Option<PathBuf>,
+}
+
+/// Run `synth`.
+pub fn run(a: SynthArgs) -> Result<()> {
+    let roots = AssetRoots::discover();
+    let (mut cfg, out) = match &a.resume {
+        Some(dir) => (SynthConfig::load(&dir.join("synth.toml"))?, dir.clone()),
+        None => match &a.config {
+            Some(p) => (SynthConfig::load(p)?, a.out.clone()),
+            None => (SynthConfig::default(), a.out.clone()),
+        },
+    };
+    if a.resume.is_none() && std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some()) {
+        bail!(
+            "{} is not empty: continue that run with --resume {}, or pick another --out",
+            out.display(),
+            out.display()
+        );
+    }
+    if a.resume.is_some() && (a.env.is_some() || a.task.is_some() || a.samples.is_some()) {
+        bail!(
+            "--resume takes the env, task and samples from DIR/synth.toml; drop --env/--task/--samples"
+        );
+    }
+    let s = &mut cfg.synth;
+    if let Some(v) = a.env {
+        s.env = v;
+    }
+    if let Some(v) = a.task {
+        s.task = v;
+    }
+    if let Some(v) = a.samples {
+        s.samples = v;
+    }
+    if let Some(v) = a.rounds {
+        s.rounds = v;
+    }
+    if let Some(v) = a.steps_per_sample {
+        s.steps_per_sample = v;
+    }
+    if let Some(v) = a.target_success {
+        s.target_success = v;
+    }
+    if let Some(v) = a.feedback {
+        s.feedback = match v {
+            FeedbackKind::Auto => Feedback::Auto,
+            FeedbackKind::HumanText => Feedback::HumanText,
+        };
+    }
+    let l = &mut cfg.llm;
+    if let Some(v) = a.llm {
+        l.backend = match v {
+            LlmKind::Http => Backend::Http,
+            LlmKind::Manual => Backend::Manual,
+        };
+    }
+    if let Some(v) = a.llm_url {
+        l.url = v;
+    }
+    if let Some(v) = a.llm_model {
+        l.model = v;
+    }
+    if let Some(v) = a.llm_key_env {
+        l.key_env = v;
+    }
+    let prompts = Prompts::new(&a.prompts.unwrap_or_else(|| roots.prompts_dir()));
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: out.clone(),
+        roots,
+        prompts,
+        trainer: &trainer,
+    };
+    match synth.run()? {
+        Outcome::Finished(report) => {
+            println!("wrote {}", out.join("summary.md").display());
+            match &report.best {
+                Some(b) => println!(
+                    "best: round {} sample {}: success rate {:.3}, task score {:.2}{}",
+                    b.round,
+                    b.sample,
+                    b.success_rate,
+                    b.task_return,
+                    if report.stopped_early {
+                        " (target reached)"
+                    } else {
+                        ""
+                    }
+                ),
+                None => println!("no sample could be evaluated; see summary.md"),
+            }
+            println!(
+                "tokens: {} prompt, {} completion",
+                report.usage.prompt_tokens, report.usage.completion_tokens
+            );
+            Ok(())
+        }
+        Outcome::Waiting { files, what } => {
+            let mut msg = format!("waiting for {what}. Write:\n");
+            for f in &files {
+                msg.push_str(&format!("  {}\n", f.display()));
+            }
+            msg.push_str(&format!(
+                "then resume with: rewardsmith synth --resume {}",
+                out.display()
+            ));
+            // Not an error: the run is paused. Exit 2 so scripts can tell.
+            eprintln!("{msg}");
+            std::process::exit(2)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Settings of a synth run: the `[llm]` and `[synth]` tables of an optional config file,
+//! overridden by command-line flags. Every default is here, in the `Default` impls.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Where replies come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// An OpenAI-compatible chat-completions endpoint.
+    Http,
+    /// A person: prompts are written to files, replies are read from files they fill in.
+    Manual,
+}
+
+/// The `[llm]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmSettings {
+    /// `http` or `manual`.
+    pub backend: Backend,
+    /// Base URL of the API; requests go to `{url}/chat/completions`.
+    pub url: String,
+    /// Model name sent with each request.
+    pub model: String,
+    /// Name of the environment variable holding the API key (the key itself is never
+    /// stored, logged or written). Unset or empty: no `Authorization` header.
+    pub key_env: String,
+    /// Sampling temperature.
+    pub temperature: f64,
+    /// Max tokens per reply.
+    pub max_tokens: u32,
+    /// Ask for all samples of one prompt in one request (`n`); otherwise one request per
+    /// sample (many local servers ignore `n`; missing choices are asked for one by one).
+    pub use_n: bool,
+    /// Most requests in flight at once.
+    pub parallel: usize,
+    /// Whole-request timeout in seconds.
+    pub timeout_s: f64,
+    /// Retries after the first attempt (on 429, 5xx, timeouts, dropped connections,
+    /// invalid JSON).
+    pub retries: u32,
+    /// First backoff in seconds; doubles each retry. A `Retry-After` header wins.
+    pub backoff_s: f64,
+    /// Longest wait between attempts, `Retry-After` included.
+    pub max_backoff_s: f64,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Http,
+            url: "https://api.openai.com/v1".into(),
+            model: "gpt-4o-mini".into(),
+            key_env: "OPENAI_API_KEY".into(),
+            temperature: 1.0,
+            max_tokens: 2048,
+            use_n: false,
+            parallel: 4,
+            timeout_s: 120.0,
+            retries: 4,
+            backoff_s: 1.0,
+            max_backoff_s: 60.0,
+        }
+    }
+}
+
+/// How the next round's prompt is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feedback {
+    /// Reward reflection: statistics of the best candidate and every sample's outcome.
+    Auto,
+    /// A person's written critique (`round_R/critique.md`) plus the reflection.
+    HumanText,
+}
+
+/// The `[synth]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SynthSettings {
+    /// Built-in env name or spec path.
+    pub env: String,
+    /// The task in words.
+    pub task: String,
+    /// Samples (candidate programs) per round.
+    pub samples: usize,
+    /// Rounds.
+    pub rounds: usize,
+    /// Env-step budget of each candidate's training.
+    pub steps_per_sample: u64,
+    /// Steps of the random-policy dry run (the reward check) before training.
+    pub check_steps: u64,
+    /// `auto` or `human-text`.
+    pub feedback: Feedback,
+    /// Stop once the best success rate reaches this.
+    pub target_success: f64,
+    /// Seed of the dry runs and of training.
+    pub seed: u64,
+}
+
+impl Default for SynthSettings {
+    fn default() -> Self {
+        Self {
+            env: String::new(),
+            task: String::new(),
+            samples: 4,
+            rounds: 3,
+            steps_per_sample: 2000,
+            check_steps: 500,
+            feedback: Feedback::Auto,
+            target_success: 1.0,
+            seed: 0,
+        }
+    }
+}
+
+/// A config file: `[llm]` and `[synth]`, both optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SynthConfig {
+    /// The LLM.
+    pub llm: LlmSettings,
+    /// The loop.
+    pub synth: SynthSettings,
+}
+
+impl SynthConfig {
+    /// Read a config file (unknown keys are errors naming the key).
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// Check values that the types allow but the loop cannot use.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let s = &self.synth;
+        anyhow::ensure!(!s.env.is_empty(), "no env given (--env or [synth] env)");
+        anyhow::ensure!(
+            !s.task.trim().is_empty(),
+            "no task given (--task or [synth] task)"
+        );
+        anyhow::ensure!(s.samples >= 1, "samples must be at least 1");
+        anyhow::ensure!(s.rounds >= 1, "rounds must be at least 1");
+        anyhow::ensure!(
+            s.steps_per_sample >= 1,
+            "steps-per-sample must be at least 1"
+        );
+        anyhow::ensure!(s.check_steps >= 1, "check_steps must be at least 1");
+        let l = &self.llm;
+        anyhow::ensure!(l.timeout_s > 0.0, "[llm] timeout_s must be positive");
+        anyhow::ensure!(l.parallel >= 1, "[llm] parallel must be at least 1");
+        anyhow::ensure!(
+            l.backoff_s >= 0.0 && l.max_backoff_s >= 0.0,
+            "[llm] backoff must be non-negative"
+        );
+        Ok(())
+    }
+}

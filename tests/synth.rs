@@ -1,0 +1,575 @@
+//! The synth loop against a scripted OpenAI-compatible server on 127.0.0.1.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use rewardsmith::env::AssetRoots;
+use rewardsmith::synth::config::{Backend, LlmSettings, SynthConfig, SynthSettings};
+use rewardsmith::synth::llm::{LlmClient, LlmError, Message};
+use rewardsmith::synth::prompts::Prompts;
+use rewardsmith::synth::round::{Outcome, Status, Synth};
+use rewardsmith::synth::trainer::PlannerTrainer;
+
+#[derive(Clone)]
+enum Act {
+    Reply(&'static str, &'static str),
+    Status(u16, Option<u32>),
+    Sleep(u64),
+    InvalidJson,
+    Close,
+}
+
+/// Each request's body and `Authorization` header.
+type Requests = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+struct Server {
+    url: String,
+    requests: Requests,
+}
+
+fn serve(script: Vec<Act>) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let script = Arc::new(Mutex::new(script.into_iter()));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let reqs = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let (script, reqs) = (script.clone(), reqs.clone());
+            std::thread::spawn(move || handle(stream, &script, &reqs));
+        }
+    });
+    Server { url, requests }
+}
+
+type Script = Mutex<std::vec::IntoIter<Act>>;
+
+fn handle(mut stream: TcpStream, script: &Script, reqs: &Mutex<Vec<(String, Option<String>)>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let (mut len, mut auth, mut first) = (0usize, None, String::new());
+    reader.read_line(&mut first).unwrap();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+            break;
+        }
+        let lower = line.to_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap();
+        }
+        if lower.starts_with("authorization:") {
+            auth = Some(line["authorization:".len()..].trim().to_string());
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).unwrap();
+    assert!(first.starts_with("POST /v1/chat/completions "), "{first}");
+    reqs.lock()
+        .unwrap()
+        .push((String::from_utf8(body).unwrap(), auth));
+    let act = script.lock().unwrap().next();
+    let respond = |stream: &mut TcpStream, status: &str, extra: &str, body: &str| {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+            body.len()
+        );
+    };
+    let ok = |content: &str, finish: &str| {
+        serde_json::json!({
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20}
+        })
+        .to_string()
+    };
+    match act {
+        Some(Act::Reply(c, f)) => respond(&mut stream, "200 OK", "", &ok(c, f)),
+        Some(Act::Sleep(ms)) => {
+            std::thread::sleep(Duration::from_millis(ms));
+            respond(&mut stream, "200 OK", "", &ok("late", "stop"));
+        }
+        Some(Act::Status(code, retry)) => {
+            let extra = retry.map_or(String::new(), |s| format!("Retry-After: {s}\r\n"));
+            respond(
+                &mut stream,
+                &format!("{code} Oops"),
+                &extra,
+                "{\"error\": \"oops\"}",
+            );
+        }
+        Some(Act::InvalidJson) => respond(&mut stream, "200 OK", "", "{\"choices\": [tru"),
+        Some(Act::Close) => drop(stream),
+        None => respond(&mut stream, "500 Script Exhausted", "", "{}"),
+    }
+}
+
+const BAD: &str = "Tilting the pole earns reward:\n\n```lua\nfunction reward(s)\n  return { tilt = math.abs(s.joint(\"hinge\").q) }\nend\n```\n";
+const BROKEN: &str = "```lua\nfunction reward(s)\n  return { up = }\nend\n```";
+const GOOD: &str = "Improved after the feedback:\n\n```lua\nfunction reward(s)\n  local h = s.joint(\"hinge\")\n  local c = s.joint(\"slider\")\n  return { upright = 1 - 20 * h.q * h.q, centered = -0.2 * c.q * c.q, slow = -0.05 * c.qd * c.qd, still = -0.02 * h.qd * h.qd }\nend\n```\nThis keeps the pole up and the cart centred.";
+const RUNTIME: &str = "```lua\nfunction reward(s)\n  error(\"boom\")\nend\n```";
+const PYTHON: &str = "```python\ndef reward(s):\n    return 1.0\n```";
+
+fn settings(url: &str) -> LlmSettings {
+    LlmSettings {
+        url: url.to_string(),
+        model: "scripted".into(),
+        key_env: String::new(),
+        parallel: 1,
+        timeout_s: 0.5,
+        retries: 2,
+        backoff_s: 0.01,
+        ..LlmSettings::default()
+    }
+}
+
+fn config(llm: LlmSettings, samples: usize, rounds: usize, steps: u64) -> SynthConfig {
+    SynthConfig {
+        llm,
+        synth: SynthSettings {
+            env: "cartpole".into(),
+            task: "balance the pole".into(),
+            samples,
+            rounds,
+            steps_per_sample: steps,
+            check_steps: 50,
+            ..SynthSettings::default()
+        },
+    }
+}
+
+fn all_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            all_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn two_rounds_pick_the_better_program_feed_back_and_resume_without_asking() {
+    let key = "sk-test-SECRET-0123456789";
+    let server = serve(vec![
+        Act::Reply(BAD, "stop"),
+        Act::Reply(BROKEN, "stop"),
+        Act::Reply(GOOD, "stop"),
+        Act::Reply(BAD, "stop"),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let config = tmp.path().join("synth.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[llm]\nurl = \"{}\"\nparallel = 1\ntimeout_s = 5.0\nretries = 1\nbackoff_s = 0.01\n\n[synth]\ncheck_steps = 100\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::cargo_bin("rewardsmith")
+            .unwrap()
+            .env("RS_SYNTH_TEST_KEY", key)
+            .args(args)
+            .assert()
+            .success()
+    };
+    let out_s = out.to_str().unwrap();
+    let cfg_s = config.to_str().unwrap();
+    run(&[
+        "synth",
+        "--env",
+        "cartpole",
+        "--task",
+        "balance the pole",
+        "--samples",
+        "2",
+        "--rounds",
+        "2",
+        "--steps-per-sample",
+        "300",
+        "--llm-key-env",
+        "RS_SYNTH_TEST_KEY",
+        "--llm-model",
+        "scripted",
+        "--config",
+        cfg_s,
+        "--out",
+        out_s,
+    ]);
+    let reqs = server.requests.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 4);
+    assert!(
+        reqs.iter()
+            .all(|(_, auth)| auth.as_deref() == Some(&format!("Bearer {key}")))
+    );
+
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("Round 2, sample 0"), "{summary}");
+    assert!(
+        summary.contains("upright = 1 - 20 * h.q * h.q"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Round 2, sample 0: success rate 1.000"),
+        "{summary}"
+    );
+    assert!(summary.contains("| 1 | no |"), "{summary}");
+    // Round 2's feedback prompt: component statistics of round 1 and the compile error.
+    let fb = std::fs::read_to_string(out.join("round_2/sample_0/prompt.md")).unwrap();
+    assert!(fb.contains("component `tilt` mean: ["), "{fb}");
+    assert!(fb.contains("success_rate: ["), "{fb}");
+    assert!(fb.contains("syntax error"), "{fb}");
+    // The broken sample gets its error back in its own thread.
+    let err = std::fs::read_to_string(out.join("round_2/sample_1/prompt.md")).unwrap();
+    assert!(
+        err.contains("compilation failed") && err.contains("syntax error"),
+        "{err}"
+    );
+    assert!(
+        err.contains("{ up = }"),
+        "its own reply is in the thread: {err}"
+    );
+    for f in [
+        "messages.jsonl",
+        "progress.png",
+        "synth.toml",
+        "round_1/sample_0/check.txt",
+        "round_1/sample_0/result.json",
+        "round_2/sample_0/program.luau",
+        "round_1/sample_1/reply.md",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let png = image::open(out.join("progress.png")).unwrap();
+    assert_eq!((png.width(), png.height()), (640, 400));
+    let lines = std::fs::read_to_string(out.join("messages.jsonl")).unwrap();
+    assert!(
+        lines
+            .lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+    );
+
+    // Resume: everything is on disk, nothing is asked again.
+    let before = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    run(&["synth", "--resume", out_s]);
+    assert_eq!(
+        server.requests.lock().unwrap().len(),
+        4,
+        "resume asked the LLM again"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.md")).unwrap(),
+        before
+    );
+
+    let mut files = Vec::new();
+    all_files(&out, &mut files);
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key.as_bytes()),
+            "API key in {}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn resume_after_interruption_asks_only_for_missing_replies() {
+    let server = serve(vec![Act::Reply(GOOD, "stop"), Act::Reply(BAD, "stop")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(settings(&server.url), 2, 1, 100);
+    let roots = AssetRoots::discover();
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+    };
+    // A reply the "interrupted" run already got, and a half-done sample without one.
+    let dir = tmp.path().join("round_1/sample_0");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("reply.md"), GOOD).unwrap();
+    let Outcome::Finished(report) = synth.run().unwrap() else {
+        panic!("waiting")
+    };
+    assert_eq!(server.requests.lock().unwrap().len(), 1);
+    assert!(
+        report.rounds[0]
+            .iter()
+            .all(|r| r.status == Status::Evaluated)
+    );
+}
+
+#[test]
+fn manual_backend_waits_for_reply_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manual = LlmSettings {
+        backend: Backend::Manual,
+        ..LlmSettings::default()
+    };
+    let cfg = config(manual, 1, 1, 50);
+    let roots = AssetRoots::discover();
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+    };
+    let Outcome::Waiting { files, .. } = synth.run().unwrap() else {
+        panic!("finished without replies")
+    };
+    assert_eq!(files, vec![tmp.path().join("round_1/sample_0/reply.md")]);
+    assert!(tmp.path().join("round_1/sample_0/prompt.md").is_file());
+    std::fs::write(&files[0], GOOD).unwrap();
+    let Outcome::Finished(report) = synth.run().unwrap() else {
+        panic!("still waiting")
+    };
+    assert_eq!(report.best.unwrap().round, 1);
+}
+
+#[test]
+fn endpoint_faults_are_retried_or_reported() {
+    let msgs = [Message::new("user", "hi")];
+    let cases: Vec<(Vec<Act>, u32)> = vec![
+        (vec![Act::Sleep(1500), Act::Reply("ok", "stop")], 2),
+        (vec![Act::Status(429, Some(1)), Act::Reply("ok", "stop")], 2),
+        (
+            vec![
+                Act::Status(500, None),
+                Act::Status(503, None),
+                Act::Reply("ok", "stop"),
+            ],
+            3,
+        ),
+        (vec![Act::Close, Act::Reply("ok", "stop")], 2),
+        (vec![Act::InvalidJson, Act::Reply("ok", "stop")], 2),
+    ];
+    for (i, (script, attempts)) in cases.into_iter().enumerate() {
+        let server = serve(script);
+        let t = Instant::now();
+        let c = LlmClient::new(&settings(&server.url))
+            .complete(&msgs, 1)
+            .unwrap_or_else(|e| panic!("case {i}: {e}"));
+        assert_eq!(
+            (c.attempts, c.choices[0].content.as_str()),
+            (attempts, "ok"),
+            "case {i}"
+        );
+        assert_eq!(c.usage.prompt_tokens, 100);
+        if i == 1 {
+            assert!(
+                t.elapsed() >= Duration::from_millis(950),
+                "Retry-After not honoured"
+            );
+        }
+    }
+    let server = serve(vec![Act::InvalidJson, Act::InvalidJson, Act::InvalidJson]);
+    let e = LlmClient::new(&settings(&server.url))
+        .complete(&msgs, 1)
+        .unwrap_err();
+    assert!(matches!(e, LlmError::Invalid { attempts: 3, .. }), "{e}");
+    let server = serve(vec![Act::Status(401, None)]);
+    let e = LlmClient::new(&settings(&server.url))
+        .complete(&msgs, 1)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            LlmError::Status {
+                status: 401,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_round_goes_on_past_failed_samples() {
+    let server = serve(vec![
+        Act::InvalidJson,
+        Act::InvalidJson,
+        Act::InvalidJson,           // sample 0: gives up
+        Act::Reply(PYTHON, "stop"), // sample 1: wrong language
+        Act::Reply("```lua\nfunction reward(s)\n  return {", "length"), // sample 2: cut off
+        Act::Reply("No code today.", "stop"), // sample 3: no code
+        Act::Close,
+        Act::Reply(GOOD, "stop"),    // sample 4: retried, fine
+        Act::Reply(RUNTIME, "stop"), // sample 5: the dry run fails
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(settings(&server.url), 6, 1, 100);
+    let roots = AssetRoots::discover();
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+    };
+    let Outcome::Finished(report) = synth.run().unwrap() else {
+        panic!("waiting")
+    };
+    let r = &report.rounds[0];
+    let st: Vec<Status> = r.iter().map(|s| s.status).collect();
+    assert_eq!(
+        st,
+        [
+            Status::LlmError,
+            Status::ExtractError,
+            Status::ExtractError,
+            Status::ExtractError,
+            Status::Evaluated,
+            Status::CheckError
+        ]
+    );
+    assert!(r[0].error.as_ref().unwrap().contains("invalid response"));
+    assert!(r[1].error.as_ref().unwrap().contains("python"));
+    assert!(r[2].error.as_ref().unwrap().contains("cut off"));
+    assert!(
+        r[3].error
+            .as_ref()
+            .unwrap()
+            .contains("no fenced code block")
+    );
+    assert!(r[5].error.as_ref().unwrap().contains("boom"));
+    assert!(r[5].error.as_ref().unwrap().contains("check rollout"));
+    assert_eq!(report.best.unwrap().sample, 4);
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("round_1/sample_1/result.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["status"], "extract_error");
+}
+
+#[test]
+fn n_samples_in_one_request_and_early_stop_at_the_target() {
+    // One request asks for all 3 samples (`n`); the server sends one choice (it ignores
+    // `n`), so the other two are asked for one by one.
+    let server = serve(vec![
+        Act::Reply(GOOD, "stop"),
+        Act::Reply(BAD, "stop"),
+        Act::Reply(BAD, "stop"),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let llm = LlmSettings {
+        use_n: true,
+        ..settings(&server.url)
+    };
+    let cfg = config(llm, 3, 3, 300);
+    let roots = AssetRoots::discover();
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+    };
+    let Outcome::Finished(report) = synth.run().unwrap() else {
+        panic!("waiting")
+    };
+    let reqs = server.requests.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 3);
+    let first: serde_json::Value = serde_json::from_str(&reqs[0].0).unwrap();
+    assert_eq!(first["n"], 3);
+    assert_eq!(first["model"], "scripted");
+    assert!(reqs[0].1.is_none(), "no key env: no Authorization header");
+    assert!(
+        report.stopped_early,
+        "success 1.0 reaches the default target"
+    );
+    assert_eq!(report.rounds.len(), 1);
+    let best = report.best.unwrap();
+    assert_eq!((best.sample, best.success_rate), (0, 1.0));
+    assert!(!tmp.path().join("round_2").exists());
+}
+
+#[test]
+fn human_critique_waits_for_the_file_then_goes_into_the_prompt() {
+    let server = serve(vec![Act::Reply(BAD, "stop"), Act::Reply(GOOD, "stop")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(settings(&server.url), 1, 2, 100);
+    cfg.synth.feedback = rewardsmith::synth::config::Feedback::HumanText;
+    let roots = AssetRoots::discover();
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+    };
+    let Outcome::Waiting { files, .. } = synth.run().unwrap() else {
+        panic!("went on without a critique")
+    };
+    assert_eq!(files, vec![tmp.path().join("round_1/critique.md")]);
+    std::fs::write(
+        &files[0],
+        "The pole falls over at once; reward it for staying upright.",
+    )
+    .unwrap();
+    let Outcome::Finished(_) = synth.run().unwrap() else {
+        panic!("still waiting")
+    };
+    assert_eq!(server.requests.lock().unwrap().len(), 2);
+    let p = std::fs::read_to_string(tmp.path().join("round_2/sample_0/prompt.md")).unwrap();
+    assert!(p.contains("reward it for staying upright"), "{p}");
+    assert!(p.contains("component `tilt` mean"), "{p}");
+}
+
+#[test]
+fn config_file_rejects_unknown_keys_and_cli_refuses_a_used_out_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(&cfg, "[llm]\nmodle = \"x\"\n").unwrap();
+    let e = SynthConfig::load(&cfg).unwrap_err().to_string();
+    assert!(e.contains("modle"), "{e}");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("x"), "").unwrap();
+    Command::cargo_bin("rewardsmith")
+        .unwrap()
+        .args([
+            "synth", "--env", "cartpole", "--task", "t", "--llm", "manual", "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--resume"));
+    let fresh = tmp.path().join("fresh");
+    Command::cargo_bin("rewardsmith")
+        .unwrap()
+        .args([
+            "synth",
+            "--env",
+            "cartpole",
+            "--task",
+            "t",
+            "--llm",
+            "manual",
+            "--samples",
+            "1",
+            "--out",
+        ])
+        .arg(&fresh)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("round_1/sample_0/reply.md"))
+        .stderr(predicates::str::contains("--resume"));
+}
