@@ -7,3 +7,5 @@
 pub mod env;
 pub mod render;
 pub mod reward;
+pub mod rl;
+pub mod run;

@@ -29,6 +29,10 @@ enum Command {
     Rollout(cli::rollout::RolloutArgs),
     /// Run a policy in an env and write the camera's frames (PNGs, GIF, optional MP4).
     Frames(cli::frames::FramesArgs),
+    /// Train a policy (PPO) on an env with a reward program; writes a run directory.
+    Train(cli::train::TrainArgs),
+    /// Evaluate a run's latest checkpoint with the deterministic policy.
+    Eval(cli::train::EvalArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -48,5 +52,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Reward { command } => cli::reward::run(command),
         Command::Rollout(args) => cli::rollout::run(args),
         Command::Frames(args) => cli::frames::run(args),
+        Command::Train(args) => cli::train::run(args),
+        Command::Eval(args) => cli::train::eval(args),
     }
 }

@@ -4,3 +4,4 @@ pub mod envs;
 pub mod frames;
 pub mod reward;
 pub mod rollout;
+pub mod train;
