@@ -1,4 +1,4 @@
-//! Training end to end through the CLI: PPO learns cartpole, a killed run resumes to the
+//! Training end to end through the CLI: PPO learns cartpole and pendulum, a killed run resumes to the
 //! same result bit for bit, and a NaN reward stops training with a clear error while the
 //! last good checkpoint stays loadable.
 
@@ -61,6 +61,23 @@ fn ppo_balances_cartpole() {
         .assert()
         .success()
         .stdout(predicate::str::contains("success_rate"));
+}
+
+#[test]
+fn ppo_swings_up_pendulum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let t = std::time::Instant::now();
+    rewardsmith()
+        .args(["train", "--env", "pendulum", "--seed", "3", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let s = json(&out.join("summary.json"));
+    eprintln!("pendulum: {s} in {:.1} s", t.elapsed().as_secs_f64());
+    let success = s["eval"]["success_rate"].as_f64().unwrap();
+    assert!(success >= 0.9, "success rate {success} after training: {s}");
+    assert!(s["steps"].as_u64().unwrap() <= 150_000);
 }
 
 #[test]
