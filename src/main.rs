@@ -31,6 +31,8 @@ enum Command {
     Frames(cli::frames::FramesArgs),
     /// Train a policy (PPO) on an env with a reward program; writes a run directory.
     Train(cli::train::TrainArgs),
+    /// Run a list or grid of training runs in a worker pool; write results.csv/.md.
+    Batch(cli::batch::BatchArgs),
     /// Evaluate a run's latest checkpoint with the deterministic policy.
     Eval(cli::train::EvalArgs),
 }
@@ -54,5 +56,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Frames(args) => cli::frames::run(args),
         Command::Train(args) => cli::train::run(args),
         Command::Eval(args) => cli::train::eval(args),
+        Command::Batch(args) => cli::batch::run(args),
     }
 }

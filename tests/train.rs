@@ -210,3 +210,58 @@ fn nan_reward_stops_training_and_keeps_the_checkpoint() {
 fn toml_string(p: &Path) -> String {
     toml::Value::String(p.to_string_lossy().into_owned()).to_string()
 }
+
+#[test]
+fn batch_runs_a_grid_resumes_killed_runs_and_skips_finished_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("sweep");
+    let plan = tmp.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "out = {}\nsteps = 4096\nenvs = [\"cartpole\"]\nseeds = [0, 1]\n",
+            toml_string(&root)
+        ),
+    )
+    .unwrap();
+    // Seed 1 was killed after two updates.
+    let killed = root.join("cartpole-default-ppo-s1");
+    rewardsmith()
+        .args([
+            "train",
+            "--env",
+            "cartpole",
+            "--steps",
+            "4096",
+            "--seed",
+            "1",
+            "--checkpoint-every",
+            "1",
+            "--stop-after",
+            "2",
+            "--out",
+        ])
+        .arg(&killed)
+        .assert()
+        .success();
+    rewardsmith()
+        .args(["batch", "--jobs", "2"])
+        .arg(&plan)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| cartpole | default | ppo | 2 |"));
+    let updates = std::fs::read_to_string(killed.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(updates, 4, "4096 steps = 4 updates of 8 × 128");
+    let csv = std::fs::read_to_string(root.join("results.csv")).unwrap();
+    assert!(csv.contains("\ncartpole,default,ppo,2,0,"), "{csv}");
+    assert!(root.join("results.md").exists());
+    rewardsmith()
+        .args(["batch"])
+        .arg(&plan)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("0 runs trained, 2 skipped"));
+}

@@ -11,6 +11,7 @@
 //!           curves.png              return, success, reward components vs steps
 //! ```
 
+pub mod batch;
 pub mod plot;
 
 use anyhow::{Context, Result, bail};
