@@ -1,4 +1,4 @@
-//! Training end to end through the CLI: PPO learns cartpole and pendulum, a killed run resumes to the
+//! Training end to end through the CLI: PPO learns cartpole and pendulum, SAC pendulum, a killed run resumes to the
 //! same result bit for bit, and a NaN reward stops training with a clear error while the
 //! last good checkpoint stays loadable.
 
@@ -78,6 +78,53 @@ fn ppo_swings_up_pendulum() {
     let success = s["eval"]["success_rate"].as_f64().unwrap();
     assert!(success >= 0.9, "success rate {success} after training: {s}");
     assert!(s["steps"].as_u64().unwrap() <= 150_000);
+}
+
+#[test]
+fn sac_swings_up_pendulum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let t = std::time::Instant::now();
+    // CleanRL's defaults: 5,000 random steps, then one update per step.
+    rewardsmith()
+        .args([
+            "train", "--env", "pendulum", "--algo", "sac", "--steps", "8000",
+        ])
+        .args(["--seed", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let s = json(&out.join("summary.json"));
+    eprintln!("pendulum, sac: {s} in {:.1} s", t.elapsed().as_secs_f64());
+    let success = s["eval"]["success_rate"].as_f64().unwrap();
+    assert!(success >= 0.9, "success rate {success} after training: {s}");
+}
+
+#[test]
+fn resumed_sac_run_equals_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &Path| {
+        let mut c = rewardsmith();
+        c.args([
+            "train", "--env", "pendulum", "--algo", "sac", "--steps", "7000",
+        ])
+        .args(["--seed", "4", "--checkpoint-every", "1", "--out"])
+        .arg(out);
+        c
+    };
+    let a = tmp.path().join("a");
+    args(&a).assert().success();
+    let b = tmp.path().join("b");
+    args(&b).args(["--stop-after", "6"]).assert().success();
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(&b)
+        .assert()
+        .success();
+    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
+    assert_eq!(sa["policy_hash"], sb["policy_hash"]);
+    assert_eq!(sa["eval"], sb["eval"]);
+    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
 }
 
 #[test]

@@ -17,12 +17,12 @@ pub struct TrainArgs {
     #[arg(long)]
     reward: Option<PathBuf>,
     /// Algorithm.
-    #[arg(long, default_value = "ppo", value_parser = ["ppo"])]
+    #[arg(long, default_value = "ppo", value_parser = ["ppo", "sac"])]
     algo: String,
-    /// Total env steps (default: the env's `[train] total_steps`, else 1,000,000).
+    /// Total env steps (PPO default: the env's `[train] total_steps`, else 1,000,000).
     #[arg(long)]
     steps: Option<u64>,
-    /// Parallel envs (default: the env's `[train] n_envs`, else 8).
+    /// Parallel envs (PPO default: the env's `[train] n_envs`, else 8; SAC: 1).
     #[arg(long)]
     envs: Option<usize>,
     /// Master seed.
@@ -59,20 +59,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 }
                 cfg.reward = std::path::absolute(r)?;
             }
-            if let Some(s) = args.steps {
-                cfg.ppo.total_steps = s;
-            }
-            if let Some(n) = args.envs {
-                cfg.ppo.n_envs = n;
-            }
-            if let Some(k) = args.checkpoint_every {
-                cfg.ppo.checkpoint_every = k.max(1);
-            }
+            cfg.set_algo(&args.algo, &roots)?;
+            cfg.override_run(args.steps, args.envs, args.checkpoint_every);
             cfg.seed = args.seed;
             cfg.device = args.device.clone();
-            cfg.algo = args.algo.clone();
-            cfg.ppo.validate()?;
-            run::device(&cfg.device)?;
+            cfg.validate()?;
             let stem = std::path::Path::new(env)
                 .file_stem()
                 .map_or(env.to_string(), |s| s.to_string_lossy().into_owned());
@@ -82,7 +73,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             (cfg, dir, false)
         }
     };
-    let total = cfg.ppo.num_updates() * cfg.ppo.batch_size() as u64;
+    let (_, _, _, total) = cfg.shape()?;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  eta {eta}  {msg}")

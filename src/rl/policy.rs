@@ -80,7 +80,9 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    fn new(
+    /// Layers `sizes[0] → … → sizes[n]`, orthogonal init with gain √2 on hidden layers and
+    /// `out_gain` on the output layer.
+    pub fn new(
         sizes: &[usize],
         out_gain: f64,
         activation: Activation,
@@ -154,25 +156,9 @@ impl ActorCritic {
 
     /// A host copy of the weights for acting.
     pub fn to_host(&self) -> HostPolicy {
-        let mlp = |m: &Mlp| HostMlp {
-            layers: m
-                .layers
-                .iter()
-                .map(|l| {
-                    let shape = l.weight.val().dims();
-                    HostDense {
-                        inp: shape[0],
-                        out: shape[1],
-                        w: to_vec(l.weight.val()),
-                        b: to_vec(l.bias.val()),
-                    }
-                })
-                .collect(),
-            activation: m.activation,
-        };
         HostPolicy {
-            actor: mlp(&self.actor),
-            critic: mlp(&self.critic),
+            actor: HostMlp::of(&self.actor),
+            critic: HostMlp::of(&self.critic),
             log_std: to_vec(self.log_std.val()),
         }
     }
@@ -222,12 +208,48 @@ struct HostDense {
 
 /// An MLP on the host.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct HostMlp {
+pub struct HostMlp {
     layers: Vec<HostDense>,
     activation: Activation,
 }
 
 impl HostMlp {
+    /// Copy the weights of `m`.
+    pub fn of(m: &Mlp) -> Self {
+        HostMlp {
+            layers: m
+                .layers
+                .iter()
+                .map(|l| {
+                    let shape = l.weight.val().dims();
+                    HostDense {
+                        inp: shape[0],
+                        out: shape[1],
+                        w: to_vec(l.weight.val()),
+                        b: to_vec(l.bias.val()),
+                    }
+                })
+                .collect(),
+            activation: m.activation,
+        }
+    }
+
+    /// Output width.
+    pub fn out_dim(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.out)
+    }
+
+    /// Forward every row of `x` (flat, rows of `in_dim`); outputs flat rows of `out_dim`.
+    pub fn forward_batch(&self, x: &[f32], in_dim: usize) -> Vec<f32> {
+        let (mut buf, mut out) = (Vec::new(), Vec::new());
+        let mut all = Vec::with_capacity(x.len() / in_dim.max(1) * self.out_dim());
+        for row in x.chunks_exact(in_dim) {
+            self.forward(row, &mut buf, &mut out);
+            all.extend_from_slice(&out);
+        }
+        all
+    }
+
     /// Forward one row.
     fn forward(&self, x: &[f32], buf: &mut Vec<f32>, out: &mut Vec<f32>) {
         out.clear();
@@ -266,13 +288,12 @@ impl HostPolicy {
 
     /// Means of a batch of (normalised) observations, flat `rows × act_dim`.
     pub fn mean(&self, obs: &[f32], obs_dim: usize) -> Vec<f32> {
-        let (mut buf, mut out) = (Vec::new(), Vec::new());
-        let mut means = Vec::with_capacity(obs.len() / obs_dim * self.act_dim());
-        for row in obs.chunks_exact(obs_dim) {
-            self.actor.forward(row, &mut buf, &mut out);
-            means.extend_from_slice(&out);
-        }
-        means
+        self.actor.forward_batch(obs, obs_dim)
+    }
+
+    /// The actor network.
+    pub fn actor(&self) -> &HostMlp {
+        &self.actor
     }
 
     /// Values of a batch of (normalised) observations.

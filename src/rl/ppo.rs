@@ -5,7 +5,8 @@
 //! One rollout of `n_steps × n_envs` transitions, then `update_epochs` passes over it in
 //! `n_minibatches` shuffled minibatches: clipped surrogate objective, (optionally clipped)
 //! value loss, entropy bonus, global gradient-norm clipping, Adam with linear LR annealing.
-//! Acting runs on the host copy of the networks ([`HostPolicy`]); updates run on burn.
+//! Acting runs on the host copy of the networks ([`crate::rl::policy::HostPolicy`]);
+//! updates run on burn.
 
 use anyhow::{Context, Result, bail};
 use burn::module::{ModuleVisitor, Param};
@@ -18,9 +19,10 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::env::spec::TrainSpec;
+use crate::rl::Actor;
 use crate::rl::driver::EnvDriver;
 use crate::rl::normalize::RunningMeanStd;
-use crate::rl::policy::{Activation, ActorCritic, HostPolicy};
+use crate::rl::policy::{Activation, ActorCritic};
 
 /// Every PPO hyperparameter. Defaults are CleanRL's `ppo_continuous_action.py`
 /// (which match SB3's `PPO` defaults) unless noted.
@@ -184,23 +186,40 @@ impl PpoConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateStats {
     /// Clipped surrogate loss.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub policy_loss: f64,
     /// Value loss.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub value_loss: f64,
     /// Policy entropy.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub entropy: f64,
     /// Approximate KL between the old and new policy (Schulman's k3 estimator).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub approx_kl: f64,
     /// Fraction of samples whose ratio was clipped.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub clip_frac: f64,
     /// Explained variance of the value function on the rollout.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub explained_var: f64,
     /// Learning rate used.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub lr: f64,
     /// Seconds collecting the rollout.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub rollout_s: f64,
     /// Seconds updating the networks.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub update_s: f64,
+    /// Entropy coefficient (SAC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+}
+
+/// JSON writes NaN as `null`; read it back as NaN.
+fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The saved non-tensor state of a `Ppo` (tensors go to burn records).
@@ -587,34 +606,10 @@ impl Ppo {
     /// The host copy of the networks and the observation normalizer, for acting.
     pub fn actor(&self) -> Actor {
         Actor {
-            policy: self.model.to_host(),
+            net: self.model.to_host().actor().clone(),
             obs_rms: self.cfg.norm_obs.then(|| self.obs_rms.clone()),
             clip_obs: self.cfg.clip_obs,
-        }
-    }
-}
-
-/// A deterministic policy: normalizer plus host networks (what `eval` runs).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Actor {
-    /// Networks.
-    pub policy: HostPolicy,
-    /// Observation statistics, when observations are normalized.
-    pub obs_rms: Option<RunningMeanStd>,
-    /// Clip of normalized observations.
-    pub clip_obs: f64,
-}
-
-impl Actor {
-    /// Mean actions for a batch of raw observations.
-    pub fn act(&self, obs: &[f32], obs_dim: usize) -> Vec<f32> {
-        match &self.obs_rms {
-            Some(r) => {
-                let mut n = obs.to_vec();
-                r.normalize_into(obs, self.clip_obs, &mut n);
-                self.policy.mean(&n, obs_dim)
-            }
-            None => self.policy.mean(obs, obs_dim),
+            squash: false,
         }
     }
 }

@@ -24,8 +24,9 @@ use std::time::Instant;
 use crate::env::spec::SuccessWhen;
 use crate::env::{AssetRoots, EnvSpec, VecEnv};
 use crate::reward::{ScriptReward, load_program};
-use crate::rl::ppo::{Actor, Ppo, PpoConfig, UpdateStats};
-use crate::rl::{EnvDriver, Episode};
+use crate::rl::ppo::{Ppo, PpoConfig, UpdateStats};
+use crate::rl::sac::{Sac, SacConfig};
+use crate::rl::{Actor, EnvDriver, Episode, Learner};
 
 /// Everything needed to reproduce a run (written as `config.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,14 +40,18 @@ pub struct RunConfig {
     pub reward: PathBuf,
     /// The success program (the env's own).
     pub success: PathBuf,
-    /// Algorithm (`ppo`).
+    /// Algorithm (`ppo` or `sac`).
     pub algo: String,
     /// Master seed: env `i` is seeded `seed + i`, the learner's stream is derived from it.
     pub seed: u64,
     /// Device the updates run on (`cpu`).
     pub device: String,
     /// PPO hyperparameters (defaults, then the env's `[train]`, then the command line).
-    pub ppo: PpoConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppo: Option<PpoConfig>,
+    /// SAC hyperparameters (defaults, then the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sac: Option<SacConfig>,
 }
 
 impl RunConfig {
@@ -68,8 +73,74 @@ impl RunConfig {
             algo: "ppo".into(),
             seed: 0,
             device: "cpu".into(),
-            ppo,
+            ppo: Some(ppo),
+            sac: None,
         })
+    }
+
+    /// Switch to `algo` (`ppo` keeps the env's tuned settings; `sac` takes SAC defaults).
+    pub fn set_algo(&mut self, algo: &str, roots: &AssetRoots) -> Result<()> {
+        match algo {
+            "ppo" => {
+                if self.ppo.is_none() {
+                    self.ppo = Self::for_env(&self.env.to_string_lossy(), roots)?.ppo;
+                }
+                self.sac = None;
+            }
+            "sac" => {
+                self.sac.get_or_insert_with(SacConfig::default);
+                self.ppo = None;
+            }
+            other => bail!("unknown algorithm {other:?}: expected ppo or sac"),
+        }
+        self.algo = algo.to_string();
+        Ok(())
+    }
+
+    /// Set total steps, envs and checkpoint interval of the chosen algorithm.
+    pub fn override_run(&mut self, steps: Option<u64>, envs: Option<usize>, every: Option<u64>) {
+        if let Some(p) = &mut self.ppo {
+            p.total_steps = steps.unwrap_or(p.total_steps);
+            p.n_envs = envs.unwrap_or(p.n_envs);
+            p.checkpoint_every = every.unwrap_or(p.checkpoint_every).max(1);
+        }
+        if let Some(p) = &mut self.sac {
+            p.total_steps = steps.unwrap_or(p.total_steps);
+            p.n_envs = envs.unwrap_or(p.n_envs);
+            p.checkpoint_every = every.unwrap_or(p.checkpoint_every).max(1);
+        }
+    }
+
+    /// (envs, checkpoint interval, eval episodes, env steps of the whole run).
+    pub fn shape(&self) -> Result<(usize, u64, usize, u64)> {
+        match (self.algo.as_str(), &self.ppo, &self.sac) {
+            ("ppo", Some(p), _) => Ok((
+                p.n_envs,
+                p.checkpoint_every,
+                p.eval_episodes,
+                p.num_updates() * p.batch_size() as u64,
+            )),
+            ("sac", _, Some(s)) => Ok((
+                s.n_envs,
+                s.checkpoint_every,
+                s.eval_episodes,
+                s.num_iterations() * s.steps_per_iteration() as u64,
+            )),
+            (a, _, _) => bail!("config.toml: algo = {a:?} without its [{a}] table"),
+        }
+    }
+
+    /// Check the chosen algorithm's settings.
+    pub fn validate(&self) -> Result<()> {
+        self.shape()?;
+        if let Some(p) = &self.ppo {
+            p.validate()?;
+        }
+        if let Some(s) = &self.sac {
+            s.validate()?;
+        }
+        device(&self.device)?;
+        Ok(())
     }
 
     /// Read `config.toml` of a run directory.
@@ -224,18 +295,28 @@ pub fn train(
     opts: &TrainOptions,
     mut on_update: impl FnMut(&Metrics),
 ) -> Result<Option<Summary>> {
-    if cfg.algo != "ppo" {
-        bail!("unknown algorithm {:?}: this build trains `ppo`", cfg.algo);
-    }
+    cfg.validate()?;
+    let (n_envs, every, eval_episodes, _) = cfg.shape()?;
     let start = Instant::now();
-    let mut drv = driver(cfg, cfg.ppo.n_envs, cfg.seed)?;
-    let mut ppo = Ppo::new(
-        cfg.ppo.clone(),
-        drv.obs_dim(),
-        drv.act_dim(),
-        learner_seed(cfg.seed),
-        device(&cfg.device)?,
-    )?;
+    let mut drv = driver(cfg, n_envs, cfg.seed)?;
+    let dev = device(&cfg.device)?;
+    let mut ppo: Box<dyn Learner> = match (&cfg.ppo, &cfg.sac) {
+        (Some(p), _) if cfg.algo == "ppo" => Box::new(Ppo::new(
+            p.clone(),
+            drv.obs_dim(),
+            drv.act_dim(),
+            learner_seed(cfg.seed),
+            dev,
+        )?),
+        (_, Some(s)) => Box::new(Sac::new(
+            s.clone(),
+            drv.venv.compiled().action_space.clone(),
+            drv.obs_dim(),
+            learner_seed(cfg.seed),
+            dev,
+        )?),
+        _ => bail!("config has no settings for {:?}", cfg.algo),
+    };
     let metrics_path = dir.join("metrics.jsonl");
     let mut wall0 = 0.0;
     if opts.resume {
@@ -252,7 +333,7 @@ pub fn train(
         let kept: Vec<String> = std::fs::read_to_string(&metrics_path)
             .unwrap_or_default()
             .lines()
-            .filter(|l| serde_json::from_str::<Metrics>(l).is_ok_and(|m| m.update <= ppo.update))
+            .filter(|l| serde_json::from_str::<Metrics>(l).is_ok_and(|m| m.update <= ppo.update()))
             .map(|l| format!("{l}\n"))
             .collect();
         write_atomic(&metrics_path, kept.concat().as_bytes())?;
@@ -275,16 +356,16 @@ pub fn train(
         .with_context(|| format!("opening {}", metrics_path.display()))?;
     let wall = |start: &Instant| wall0 + start.elapsed().as_secs_f64();
     while !ppo.done() {
-        if opts.stop_after.is_some_and(|s| ppo.update >= s) {
+        if opts.stop_after.is_some_and(|s| ppo.update() >= s) {
             return Ok(None);
         }
         let t = Instant::now();
         let stats = ppo
             .iterate(&mut drv)
-            .with_context(|| format!("training stopped in update {}", ppo.update + 1))?;
+            .with_context(|| format!("training stopped in update {}", ppo.update() + 1))?;
         let (eps, comps) = drv.take_stats();
         let m = metrics_line(
-            &ppo,
+            ppo.as_ref(),
             &eps,
             &comps,
             stats,
@@ -296,16 +377,16 @@ pub fn train(
         metrics_file.write_all(line.as_bytes())?;
         metrics_file.flush()?;
         on_update(&m);
-        if ppo.update.is_multiple_of(cfg.ppo.checkpoint_every.max(1)) || ppo.done() {
-            checkpoint(dir, &ppo, &drv, wall(&start))?;
+        if ppo.update().is_multiple_of(every.max(1)) || ppo.done() {
+            checkpoint(dir, ppo.as_ref(), &drv, wall(&start))?;
         }
     }
     let train_wall = wall(&start);
     let actor = ppo.actor();
-    let eval = evaluate(cfg, &actor, cfg.ppo.eval_episodes, cfg.seed + 10_000)?;
+    let eval = evaluate(cfg, &actor, eval_episodes, cfg.seed + 10_000)?;
     let summary = Summary {
-        steps: ppo.global_step,
-        updates: ppo.update,
+        steps: ppo.global_step(),
+        updates: ppo.update(),
         wall_s: train_wall,
         eval,
         policy_hash: policy_hash(&actor),
@@ -321,7 +402,7 @@ pub fn train(
 }
 
 fn metrics_line(
-    ppo: &Ppo,
+    ppo: &dyn Learner,
     eps: &[Episode],
     comps: &BTreeMap<String, (f64, u64)>,
     stats: UpdateStats,
@@ -332,8 +413,8 @@ fn metrics_line(
     let mean =
         |f: &dyn Fn(&Episode) -> f64| (n > 0).then(|| eps.iter().map(f).sum::<f64>() / n as f64);
     Metrics {
-        update: ppo.update,
-        global_step: ppo.global_step,
+        update: ppo.update(),
+        global_step: ppo.global_step(),
         episodes: n,
         ep_return: mean(&|e| e.ret),
         ep_length: mean(&|e| e.len as f64),
@@ -343,16 +424,16 @@ fn metrics_line(
             .map(|(k, &(s, c))| (k.clone(), s / c.max(1) as f64))
             .collect(),
         stats,
-        steps_per_s: ppo.cfg.batch_size() as f64 / secs.max(1e-9),
+        steps_per_s: ppo.steps_per_iteration() as f64 / secs.max(1e-9),
         wall_s,
     }
 }
 
 /// Write a checkpoint atomically: a temp directory renamed into place, then `latest`.
-fn checkpoint(dir: &Path, ppo: &Ppo, drv: &EnvDriver, wall_s: f64) -> Result<()> {
+fn checkpoint(dir: &Path, ppo: &dyn Learner, drv: &EnvDriver, wall_s: f64) -> Result<()> {
     let ck = dir.join("checkpoints");
     std::fs::create_dir_all(&ck)?;
-    let name = format!("update-{:06}", ppo.update);
+    let name = format!("update-{:06}", ppo.update());
     let tmp = ck.join(format!(".tmp-{name}"));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)?;
@@ -363,8 +444,8 @@ fn checkpoint(dir: &Path, ppo: &Ppo, drv: &EnvDriver, wall_s: f64) -> Result<()>
     std::fs::write(tmp.join("driver.bin"), state)?;
     std::fs::write(tmp.join("actor.json"), serde_json::to_vec(&ppo.actor())?)?;
     let meta = CheckpointMeta {
-        update: ppo.update,
-        global_step: ppo.global_step,
+        update: ppo.update(),
+        global_step: ppo.global_step(),
         wall_s,
     };
     std::fs::write(tmp.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
@@ -408,15 +489,11 @@ pub fn load_actor(dir: &Path) -> Result<Actor> {
 pub fn evaluate(cfg: &RunConfig, actor: &Actor, episodes: usize, seed: u64) -> Result<EvalResult> {
     let episodes = episodes.max(1);
     let mut drv = driver(cfg, episodes, seed)?;
-    let (d, a) = (drv.obs_dim(), drv.act_dim());
+    let d = drv.obs_dim();
     let space = drv.venv.compiled().action_space.clone();
     let mut result: Vec<Option<Episode>> = vec![None; episodes];
-    let mut act = vec![0f64; episodes * a];
     while result.iter().any(Option::is_none) {
-        let means = actor.act(&drv.obs, d);
-        for (k, (o, &m)) in act.iter_mut().zip(&means).enumerate() {
-            *o = (m as f64).clamp(space.low[k % a], space.high[k % a]);
-        }
+        let act = actor.act(&drv.obs, d, &space);
         drv.step(&act).context("evaluation")?;
         for e in drv.take_stats().0 {
             result[e.env].get_or_insert(e);
