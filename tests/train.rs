@@ -51,9 +51,19 @@ fn ppo_balances_cartpole() {
         "metrics.jsonl",
         "curves.png",
         "checkpoints/latest",
+        "programs/reward.luau",
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
+    let tb = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("events.out.tfevents.")
+        });
+    assert!(tb, "no TensorBoard event file");
     // The checkpoint evaluates the same way through `eval`.
     rewardsmith()
         .args(["eval", "--episodes", "4", "--run"])

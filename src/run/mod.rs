@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! runs/<id>/config.toml             everything needed to reproduce the run
+//!           programs/               copies of the reward and success programs used
 //!           metrics.jsonl           one JSON object per update
+//!           events.out.tfevents.*   the same scalars for TensorBoard (one file per process)
 //!           checkpoints/latest      name of the newest complete checkpoint
 //!           checkpoints/update-N/   model.bpk optim.bpk (burn records), ppo.json,
 //!                                   driver.bin (envs, RNG streams), actor.json, meta.json
@@ -13,6 +15,7 @@
 
 pub mod batch;
 pub mod plot;
+pub mod tensorboard;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -348,12 +351,20 @@ pub fn train(
         std::fs::create_dir_all(dir.join("checkpoints"))
             .with_context(|| format!("creating {}", dir.display()))?;
         write_atomic(&dir.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
+        // The programs as they were when the run started (config.toml names the files).
+        std::fs::create_dir_all(dir.join("programs"))?;
+        for (src, name) in [(&cfg.reward, "reward.luau"), (&cfg.success, "success.luau")] {
+            let text = std::fs::read(src).with_context(|| format!("reading {}", src.display()))?;
+            write_atomic(&dir.join("programs").join(name), &text)?;
+        }
         write_atomic(&metrics_path, b"")?;
     }
     let mut metrics_file = std::fs::OpenOptions::new()
         .append(true)
         .open(&metrics_path)
         .with_context(|| format!("opening {}", metrics_path.display()))?;
+    let mut tb = tensorboard::EventWriter::create(dir)
+        .with_context(|| format!("creating a TensorBoard event file in {}", dir.display()))?;
     let wall = |start: &Instant| wall0 + start.elapsed().as_secs_f64();
     while !ppo.done() {
         if opts.stop_after.is_some_and(|s| ppo.update() >= s) {
@@ -376,6 +387,8 @@ pub fn train(
         line.push('\n');
         metrics_file.write_all(line.as_bytes())?;
         metrics_file.flush()?;
+        tb.scalars(m.global_step, &tb_scalars(&m))
+            .context("writing the TensorBoard event file")?;
         on_update(&m);
         if ppo.update().is_multiple_of(every.max(1)) || ppo.done() {
             checkpoint(dir, ppo.as_ref(), &drv, wall(&start))?;
@@ -399,6 +412,34 @@ pub fn train(
         eprintln!("warning: curves.png not drawn: {e:#}");
     }
     Ok(Some(summary))
+}
+
+/// The scalars of a metrics line under CleanRL's TensorBoard tags.
+fn tb_scalars(m: &Metrics) -> Vec<(String, f64)> {
+    let s = &m.stats;
+    let mut v: Vec<(String, f64)> = [
+        ("charts/episodic_return", m.ep_return),
+        ("charts/episodic_length", m.ep_length),
+        ("charts/success_rate", m.success_rate),
+        ("charts/learning_rate", Some(s.lr)),
+        ("charts/SPS", Some(m.steps_per_s)),
+        ("losses/policy_loss", Some(s.policy_loss)),
+        ("losses/value_loss", Some(s.value_loss)),
+        ("losses/entropy", Some(s.entropy)),
+        ("losses/approx_kl", Some(s.approx_kl)),
+        ("losses/clipfrac", Some(s.clip_frac)),
+        ("losses/explained_variance", Some(s.explained_var)),
+        ("losses/alpha", s.alpha),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+    .collect();
+    v.extend(
+        m.components
+            .iter()
+            .map(|(k, &x)| (format!("reward/{k}"), x)),
+    );
+    v
 }
 
 fn metrics_line(
