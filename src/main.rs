@@ -29,7 +29,7 @@ enum Command {
     Rollout(cli::rollout::RolloutArgs),
     /// Run a policy in an env and write the camera's frames (PNGs, GIF, optional MP4).
     Frames(cli::frames::FramesArgs),
-    /// Train a policy (PPO) on an env with a reward program; writes a run directory.
+    /// Train a policy (PPO or SAC) on an env with a reward program; writes a run directory.
     Train(cli::train::TrainArgs),
     /// Run a list or grid of training runs in a worker pool; write results.csv/.md.
     Batch(cli::batch::BatchArgs),
