@@ -295,7 +295,7 @@ impl Ppo {
     ) -> Result<Self> {
         cfg.validate()?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        // A separate stream for the policy's noise and shuffling than for the init.
+        // One stream: the initial weights, then the policy noise and minibatch shuffles.
         let model = ActorCritic::new(
             obs_dim,
             act_dim,
