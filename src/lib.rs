@@ -7,4 +7,6 @@
 pub mod env;
 pub mod render;
 pub mod reward;
+pub mod rl;
+pub mod run;
 pub mod synth;

@@ -37,6 +37,12 @@ enum Command {
     /// The reward-synthesis loop: an LLM writes reward programs, rewardsmith checks and
     /// evaluates them and feeds the results back, round after round.
     Synth(cli::synth::SynthArgs),
+    /// Train a policy (PPO or SAC) on an env with a reward program; writes a run directory.
+    Train(cli::train::TrainArgs),
+    /// Run a list or grid of training runs in a worker pool; write results.csv/.md.
+    Batch(cli::batch::BatchArgs),
+    /// Evaluate a run's latest checkpoint with the deterministic policy.
+    Eval(cli::train::EvalArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -70,5 +76,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Rollout(args) => cli::rollout::run(args),
         Command::Frames(args) => cli::frames::run(args),
         Command::Synth(args) => cli::synth::run(args),
+        Command::Train(args) => cli::train::run(args),
+        Command::Eval(args) => cli::train::eval(args),
+        Command::Batch(args) => cli::batch::run(args),
     }
 }

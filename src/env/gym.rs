@@ -285,6 +285,72 @@ impl Env {
         Ok(())
     }
 
+    /// Encode the env's whole dynamic state (physics, episode clock, task, last action,
+    /// contacts and RNG stream position) as bytes, e.g. for a training checkpoint.
+    /// [`Env::load_bytes`] on an env of the same spec continues bit for bit.
+    pub fn save_bytes(&self) -> Result<Vec<u8>, EnvError> {
+        let s = &self.state;
+        let saved = SavedEnv {
+            physics: self.world.snapshot()?.bytes().to_vec(),
+            t: s.t,
+            step: s.step,
+            bodies: s
+                .bodies
+                .iter()
+                .map(|b| (b.pos, b.quat, b.linvel, b.angvel))
+                .collect(),
+            joints: s.joints.iter().map(|j| (j.q, j.qd)).collect(),
+            action: s.action.clone(),
+            task: s.task.clone(),
+            contacts: s.contacts.clone(),
+            rng_seed: self.rng.get_seed(),
+            rng_stream: self.rng.get_stream(),
+            rng_word_pos: self.rng.get_word_pos(),
+        };
+        bincode::serde::encode_to_vec(&saved, bincode::config::standard())
+            .map_err(|e| EnvError::Snapshot(e.to_string()))
+    }
+
+    /// Restore a state written by [`Env::save_bytes`] from an env of the same spec.
+    pub fn load_bytes(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let (saved, _): (SavedEnv, usize) =
+            bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+                .map_err(|e| EnvError::Snapshot(e.to_string()))?;
+        let s = &mut self.state;
+        if saved.bodies.len() != s.bodies.len()
+            || saved.joints.len() != s.joints.len()
+            || saved.action.len() != s.action.len()
+            || saved.task.len() != s.task.len()
+        {
+            return Err(EnvError::Snapshot(
+                "saved env does not match this env's layout".into(),
+            ));
+        }
+        self.world
+            .restore(&PhysicsSnapshot::from_bytes(saved.physics))?;
+        s.t = saved.t;
+        s.step = saved.step;
+        for (b, (pos, quat, linvel, angvel)) in s.bodies.iter_mut().zip(saved.bodies) {
+            *b = crate::env::state::BodyState {
+                pos,
+                quat,
+                linvel,
+                angvel,
+            };
+        }
+        for (j, (q, qd)) in s.joints.iter_mut().zip(saved.joints) {
+            *j = crate::env::state::JointState { q, qd };
+        }
+        s.action = saved.action;
+        s.task = saved.task;
+        s.contacts = saved.contacts;
+        let mut rng = ChaCha8Rng::from_seed(saved.rng_seed);
+        rng.set_stream(saved.rng_stream);
+        rng.set_word_pos(saved.rng_word_pos);
+        self.rng = rng;
+        Ok(())
+    }
+
     /// Uniform random action from the env's RNG stream (the `random` policy).
     pub fn sample_action(&mut self) -> Vec<f64> {
         let space = &self.compiled.action_space;
@@ -292,6 +358,23 @@ impl Env {
             .map(|i| uniform(&mut self.rng, [space.low[i], space.high[i]]))
             .collect()
     }
+}
+
+/// The serialized form of an env's dynamic state (see [`Env::save_bytes`]).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedEnv {
+    physics: Vec<u8>,
+    t: f64,
+    step: u32,
+    #[allow(clippy::type_complexity)]
+    bodies: Vec<([f64; 3], [f64; 4], [f64; 3], [f64; 3])>,
+    joints: Vec<(f64, f64)>,
+    action: Vec<f64>,
+    task: Vec<f64>,
+    contacts: Vec<(u16, u16)>,
+    rng_seed: [u8; 32],
+    rng_stream: u64,
+    rng_word_pos: u128,
 }
 
 fn uniform(rng: &mut ChaCha8Rng, [lo, hi]: [f64; 2]) -> f64 {

@@ -92,6 +92,11 @@ impl VecEnv {
         &self.envs
     }
 
+    /// The envs, mutably (e.g. to restore them from a checkpoint).
+    pub fn envs_mut(&mut self) -> &mut [Env] {
+        &mut self.envs
+    }
+
     /// Reset every env; env `i` is seeded with `seed + i` (Gymnasium's vector-env
     /// convention). Returns the flat observations.
     pub fn reset(&mut self, seed: u64) -> Result<&[f32], EnvError> {

@@ -23,6 +23,16 @@ pub(crate) struct Actuator {
 pub struct PhysicsSnapshot(Arc<Vec<u8>>);
 
 impl PhysicsSnapshot {
+    /// The encoded bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Wrap bytes from [`PhysicsSnapshot::bytes`].
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(Arc::new(bytes))
+    }
+
     /// Size of the encoded snapshot in bytes.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -1,0 +1,149 @@
+//! `rewardsmith train` and `rewardsmith eval`.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rewardsmith::env::AssetRoots;
+use rewardsmith::run::{self, Metrics, RunConfig, TrainOptions};
+use std::path::PathBuf;
+
+/// Arguments of `train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Built-in env name or path to a spec file.
+    #[arg(long, required_unless_present = "resume")]
+    env: Option<String>,
+    /// Reward program (`.luau`); defaults to the env's own reward in `rewards/`.
+    #[arg(long)]
+    reward: Option<PathBuf>,
+    /// Algorithm.
+    #[arg(long, default_value = "ppo", value_parser = ["ppo", "sac"])]
+    algo: String,
+    /// Total env steps (PPO default: the env's `[train] total_steps`, else 1,000,000).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Parallel envs (PPO default: the env's `[train] n_envs`, else 8; SAC: 1).
+    #[arg(long)]
+    envs: Option<usize>,
+    /// Master seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Run directory (default: `runs/<env>-<algo>-s<seed>`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Device for updates.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Updates between checkpoints (default: the env's `[train] checkpoint_every`, else 10).
+    #[arg(long)]
+    checkpoint_every: Option<u64>,
+    /// Continue the run in this directory from its latest checkpoint.
+    #[arg(long, conflicts_with_all = ["env", "reward", "steps", "envs", "out", "checkpoint_every"])]
+    resume: Option<PathBuf>,
+    /// Stop after this many updates in total, as if killed (for resume tests).
+    #[arg(long, hide = true)]
+    stop_after: Option<u64>,
+}
+
+/// Run `train`.
+pub fn run(args: TrainArgs) -> Result<()> {
+    let (cfg, dir, resume) = match &args.resume {
+        Some(dir) => (RunConfig::load(dir)?, dir.clone(), true),
+        None => {
+            let env = args.env.as_deref().context("--env is required")?;
+            let roots = AssetRoots::discover();
+            let mut cfg = RunConfig::for_env(env, &roots)?;
+            if let Some(r) = &args.reward {
+                if !r.is_file() {
+                    bail!("{}: no such reward program", r.display());
+                }
+                cfg.reward = std::path::absolute(r)?;
+            }
+            cfg.set_algo(&args.algo, &roots)?;
+            cfg.override_run(args.steps, args.envs, args.checkpoint_every);
+            cfg.seed = args.seed;
+            cfg.device = args.device.clone();
+            cfg.validate()?;
+            let stem = std::path::Path::new(env)
+                .file_stem()
+                .map_or(env.to_string(), |s| s.to_string_lossy().into_owned());
+            let dir = args.out.clone().unwrap_or_else(|| {
+                PathBuf::from(format!("runs/{stem}-{}-s{}", cfg.algo, cfg.seed))
+            });
+            (cfg, dir, false)
+        }
+    };
+    let (_, _, _, total) = cfg.shape()?;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  eta {eta}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let opts = TrainOptions {
+        resume,
+        stop_after: args.stop_after,
+    };
+    let fmt = |x: Option<f64>, p: usize| x.map_or("-".to_string(), |v| format!("{v:.p$}"));
+    let result = run::train(&cfg, &dir, &opts, |m: &Metrics| {
+        bar.set_position(m.global_step);
+        bar.set_message(format!(
+            "return {}  success {}  ({:.0} steps/s)",
+            fmt(m.ep_return, 1),
+            fmt(m.success_rate, 2),
+            m.steps_per_s
+        ));
+    });
+    bar.finish_and_clear();
+    match result? {
+        Some(s) => {
+            eprintln!(
+                "trained {} steps in {:.1} s; eval over {} episodes: return {:.2} ± {:.2}, success {:.2}, length {:.1}",
+                s.steps,
+                s.wall_s,
+                s.eval.episodes,
+                s.eval.mean_return,
+                s.eval.std_return,
+                s.eval.success_rate,
+                s.eval.mean_length
+            );
+            eprintln!("run directory: {}", dir.display());
+        }
+        None => eprintln!(
+            "stopped early as asked; resume with `rewardsmith train --resume {}`",
+            dir.display()
+        ),
+    }
+    Ok(())
+}
+
+/// Arguments of `eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Run directory.
+    #[arg(long)]
+    run: PathBuf,
+    /// Episodes (one per env, run in parallel).
+    #[arg(long, default_value_t = 10)]
+    episodes: usize,
+    /// Seed of the first episode (default: the run's seed + 10000, as its summary).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+/// Run `eval`: the latest checkpoint's deterministic policy (mean action).
+pub fn eval(args: EvalArgs) -> Result<()> {
+    let cfg = RunConfig::load(&args.run)?;
+    let actor = run::load_actor(&args.run)?;
+    let r = run::evaluate(
+        &cfg,
+        &actor,
+        args.episodes,
+        args.seed.unwrap_or(cfg.seed + 10_000),
+    )?;
+    println!("{}", serde_json::to_string_pretty(&r)?);
+    eprintln!(
+        "{} episodes: mean return {:.2} ± {:.2}, success rate {:.2}, mean length {:.1}",
+        r.episodes, r.mean_return, r.std_return, r.success_rate, r.mean_length
+    );
+    Ok(())
+}

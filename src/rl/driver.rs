@@ -1,0 +1,195 @@
+//! `EnvDriver`: a `VecEnv` plus its reward and success programs, with episode
+//! bookkeeping (returns, lengths, success, reward components) shared by the algorithms.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::env::spec::SuccessWhen;
+use crate::env::{StepFlags, VecEnv};
+use crate::reward::{Reward, RewardOut};
+
+/// One finished episode.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Episode {
+    /// Index of the env it ran in.
+    pub env: usize,
+    /// Undiscounted sum of the (unnormalised) reward.
+    pub ret: f64,
+    /// Steps.
+    pub len: u32,
+    /// Whether the env's success predicate held (at the end, or at any step).
+    pub success: bool,
+}
+
+/// Per-env running episode.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Running {
+    ret: f64,
+    len: u32,
+    any_success: bool,
+}
+
+/// Saved driver state (for checkpoints).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DriverState {
+    envs: Vec<Vec<u8>>,
+    obs: Vec<f32>,
+    running: Vec<Running>,
+}
+
+/// Vectorised envs with rewards, success and episode statistics.
+pub struct EnvDriver {
+    /// The envs.
+    pub venv: VecEnv,
+    reward: Box<dyn Reward>,
+    success: Box<dyn Reward>,
+    success_when: SuccessWhen,
+    /// Observations to act on (flat `n × obs_dim`).
+    pub obs: Vec<f32>,
+    /// Observations at the end of the last step, before resets.
+    pub final_obs: Vec<f32>,
+    /// Reward totals of the last step.
+    pub rewards: Vec<f64>,
+    /// Flags of the last step.
+    pub flags: Vec<StepFlags>,
+    outs: Vec<RewardOut>,
+    succ: Vec<Option<bool>>,
+    running: Vec<Running>,
+    /// Episodes finished since the last `take_stats`.
+    pub finished: Vec<Episode>,
+    /// Sum and count of each reward component since the last `take_stats`.
+    pub components: BTreeMap<String, (f64, u64)>,
+}
+
+impl EnvDriver {
+    /// Wrap `venv` with a reward and a success program, reset with `seed`.
+    pub fn new(
+        mut venv: VecEnv,
+        reward: Box<dyn Reward>,
+        success: Box<dyn Reward>,
+        success_when: SuccessWhen,
+        seed: u64,
+    ) -> Result<Self> {
+        let n = venv.len();
+        let obs = venv.reset(seed)?.to_vec();
+        Ok(Self {
+            final_obs: obs.clone(),
+            obs,
+            venv,
+            reward,
+            success,
+            success_when,
+            rewards: vec![0.0; n],
+            flags: vec![
+                StepFlags {
+                    terminated: false,
+                    truncated: false
+                };
+                n
+            ],
+            outs: vec![RewardOut::default(); n],
+            succ: vec![None; n],
+            running: vec![Running::default(); n],
+            finished: Vec::new(),
+            components: BTreeMap::new(),
+        })
+    }
+
+    /// Number of envs.
+    pub fn n_envs(&self) -> usize {
+        self.venv.len()
+    }
+
+    /// Observation size.
+    pub fn obs_dim(&self) -> usize {
+        self.venv.compiled().obs_dim()
+    }
+
+    /// Action size.
+    pub fn act_dim(&self) -> usize {
+        self.venv.compiled().action_space.dim()
+    }
+
+    /// Step every env with `actions` (flat, clipped to the action space by the envs),
+    /// evaluate rewards and success, and account finished episodes.
+    pub fn step(&mut self, actions: &[f64]) -> Result<()> {
+        let b = self.venv.step(actions)?;
+        self.obs.copy_from_slice(&b.obs);
+        self.final_obs.copy_from_slice(&b.final_obs);
+        self.flags.copy_from_slice(&b.flags);
+        self.reward
+            .eval_batch(&b.states, &mut self.outs)
+            .context("reward program failed")?;
+        self.success
+            .success_batch(&b.states, &mut self.succ)
+            .context("success program failed")?;
+        for i in 0..self.outs.len() {
+            let o = &self.outs[i];
+            self.rewards[i] = o.total;
+            for (name, v) in &o.components {
+                let e = self.components.entry(name.clone()).or_insert((0.0, 0));
+                e.0 += v;
+                e.1 += 1;
+            }
+            let r = &mut self.running[i];
+            r.ret += o.total;
+            r.len += 1;
+            let s = self.succ[i].unwrap_or(false);
+            r.any_success |= s;
+            let f = self.flags[i];
+            if f.terminated || f.truncated {
+                let success = match self.success_when {
+                    SuccessWhen::Any => r.any_success,
+                    SuccessWhen::End => s,
+                };
+                self.finished.push(Episode {
+                    env: i,
+                    ret: r.ret,
+                    len: r.len,
+                    success,
+                });
+                *r = Running::default();
+            }
+        }
+        Ok(())
+    }
+
+    /// Episodes finished and component sums since the last call; clears them.
+    pub fn take_stats(&mut self) -> (Vec<Episode>, BTreeMap<String, (f64, u64)>) {
+        (
+            std::mem::take(&mut self.finished),
+            std::mem::take(&mut self.components),
+        )
+    }
+
+    /// Everything needed to continue bit for bit (envs, observations, running episodes).
+    pub fn save(&self) -> Result<DriverState> {
+        Ok(DriverState {
+            envs: self
+                .venv
+                .envs()
+                .iter()
+                .map(|e| e.save_bytes())
+                .collect::<Result<_, _>>()?,
+            obs: self.obs.clone(),
+            running: self.running.clone(),
+        })
+    }
+
+    /// Restore a saved state onto a driver of the same env and size.
+    pub fn load(&mut self, s: DriverState) -> Result<()> {
+        anyhow::ensure!(
+            s.envs.len() == self.n_envs() && s.obs.len() == self.obs.len(),
+            "checkpoint has {} envs, this run {}",
+            s.envs.len(),
+            self.n_envs()
+        );
+        for (e, bytes) in self.venv.envs_mut().iter_mut().zip(&s.envs) {
+            e.load_bytes(bytes)?;
+        }
+        self.obs = s.obs;
+        self.running = s.running;
+        Ok(())
+    }
+}

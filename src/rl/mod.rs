@@ -1,0 +1,109 @@
+//! Reinforcement learning: PPO and SAC on vectorised envs with any `Reward`, networks on
+//! burn, acting on the host.
+
+pub mod driver;
+pub mod normalize;
+pub mod policy;
+pub mod ppo;
+pub mod sac;
+
+pub use driver::{EnvDriver, Episode};
+pub use ppo::{Ppo, PpoConfig, UpdateStats};
+pub use sac::{Sac, SacConfig};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::env::BoxSpace;
+use normalize::RunningMeanStd;
+use policy::HostMlp;
+
+/// A deterministic policy on the host: observation normalizer plus actor network (what
+/// `eval` runs and `actor.json` holds).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Actor {
+    /// The actor network: outputs the action mean (PPO) or mean and log-std (SAC).
+    pub net: HostMlp,
+    /// Observation statistics, when observations are normalized.
+    pub obs_rms: Option<RunningMeanStd>,
+    /// Clip of normalized observations.
+    pub clip_obs: f64,
+    /// Squash the mean through tanh into the action bounds (SAC); else clip (PPO).
+    pub squash: bool,
+}
+
+impl Actor {
+    /// Deterministic env actions (flat, within `space`) for a batch of raw observations.
+    pub fn act(&self, obs: &[f32], obs_dim: usize, space: &BoxSpace) -> Vec<f64> {
+        let out = match &self.obs_rms {
+            Some(r) => {
+                let mut n = obs.to_vec();
+                r.normalize_into(obs, self.clip_obs, &mut n);
+                self.net.forward_batch(&n, obs_dim)
+            }
+            None => self.net.forward_batch(obs, obs_dim),
+        };
+        let a = space.dim();
+        let w = self.net.out_dim();
+        let mut acts = Vec::with_capacity(out.len() / w.max(1) * a);
+        for row in out.chunks_exact(w) {
+            for (k, &m) in row[..a].iter().enumerate() {
+                let (lo, hi) = (space.low[k], space.high[k]);
+                acts.push(if self.squash {
+                    (m as f64).tanh() * (hi - lo) / 2.0 + (hi + lo) / 2.0
+                } else {
+                    (m as f64).clamp(lo, hi)
+                });
+            }
+        }
+        acts
+    }
+}
+
+/// What the training loop needs from an algorithm.
+pub trait Learner {
+    /// Collect experience from `drv` and update; one metrics line per call.
+    fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats>;
+    /// Iterations done.
+    fn update(&self) -> u64;
+    /// Env steps done.
+    fn global_step(&self) -> u64;
+    /// Whether the run is complete.
+    fn done(&self) -> bool;
+    /// Env steps per iteration.
+    fn steps_per_iteration(&self) -> usize;
+    /// Write networks, optimizers and state into `dir`.
+    fn save(&self, dir: &Path) -> Result<()>;
+    /// Restore what `save` wrote.
+    fn load(&mut self, dir: &Path) -> Result<()>;
+    /// The deterministic policy.
+    fn actor(&self) -> Actor;
+}
+
+impl Learner for Ppo {
+    fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats> {
+        Ppo::iterate(self, drv)
+    }
+    fn update(&self) -> u64 {
+        self.update
+    }
+    fn global_step(&self) -> u64 {
+        self.global_step
+    }
+    fn done(&self) -> bool {
+        Ppo::done(self)
+    }
+    fn steps_per_iteration(&self) -> usize {
+        self.cfg.batch_size()
+    }
+    fn save(&self, dir: &Path) -> Result<()> {
+        Ppo::save(self, dir)
+    }
+    fn load(&mut self, dir: &Path) -> Result<()> {
+        Ppo::load(self, dir)
+    }
+    fn actor(&self) -> Actor {
+        Ppo::actor(self)
+    }
+}

@@ -1,0 +1,570 @@
+//! Run directories: `config.toml`, `metrics.jsonl`, atomic `checkpoints/`, `summary.json`
+//! and `curves.png`, and the training loop that fills them.
+//!
+//! ```text
+//! runs/<id>/config.toml             everything needed to reproduce the run
+//!           programs/               copies of the reward and success programs used
+//!           metrics.jsonl           one JSON object per update
+//!           events.out.tfevents.*   the same scalars for TensorBoard (one file per process)
+//!           checkpoints/latest      name of the newest complete checkpoint
+//!           checkpoints/update-N/   model.bpk optim.bpk (burn records), ppo.json,
+//!                                   driver.bin (envs, RNG streams), actor.json, meta.json
+//!           summary.json            final deterministic evaluation
+//!           curves.png              return, success, reward components vs steps
+//! ```
+
+pub mod batch;
+pub mod plot;
+pub mod tensorboard;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::env::spec::SuccessWhen;
+use crate::env::{AssetRoots, EnvSpec, VecEnv};
+use crate::reward::{ScriptReward, load_program};
+use crate::rl::ppo::{Ppo, PpoConfig, UpdateStats};
+use crate::rl::sac::{Sac, SacConfig};
+use crate::rl::{Actor, EnvDriver, Episode, Learner};
+
+/// Everything needed to reproduce a run (written as `config.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// rewardsmith version that wrote the run.
+    pub version: String,
+    /// The env spec file.
+    pub env: PathBuf,
+    /// The reward program.
+    pub reward: PathBuf,
+    /// The success program (the env's own).
+    pub success: PathBuf,
+    /// Algorithm (`ppo` or `sac`).
+    pub algo: String,
+    /// Master seed: env `i` is seeded `seed + i`, the learner's stream is derived from it.
+    pub seed: u64,
+    /// Device the updates run on (`cpu`).
+    pub device: String,
+    /// PPO hyperparameters (defaults, then the env's `[train]`, then the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppo: Option<PpoConfig>,
+    /// SAC hyperparameters (defaults, then the command line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sac: Option<SacConfig>,
+}
+
+impl RunConfig {
+    /// Defaults for `env` (name or path): the env's reward and success programs, PPO
+    /// defaults overridden by the env's `[train]` table.
+    pub fn for_env(env: &str, roots: &AssetRoots) -> Result<Self> {
+        let file = roots.resolve_env(env)?;
+        let spec = EnvSpec::from_file(&file)?;
+        let mut ppo = PpoConfig::default();
+        if let Some(t) = &spec.train {
+            ppo.apply(t)
+                .with_context(|| format!("{}: [train]", file.display()))?;
+        }
+        Ok(Self {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            env: absolute(&file),
+            reward: absolute(&crate::reward::builtin_path(roots, &spec.rewards.reward)),
+            success: absolute(&crate::reward::builtin_path(roots, &spec.rewards.success)),
+            algo: "ppo".into(),
+            seed: 0,
+            device: "cpu".into(),
+            ppo: Some(ppo),
+            sac: None,
+        })
+    }
+
+    /// Switch to `algo` (`ppo` keeps the env's tuned settings; `sac` takes SAC defaults).
+    pub fn set_algo(&mut self, algo: &str, roots: &AssetRoots) -> Result<()> {
+        match algo {
+            "ppo" => {
+                if self.ppo.is_none() {
+                    self.ppo = Self::for_env(&self.env.to_string_lossy(), roots)?.ppo;
+                }
+                self.sac = None;
+            }
+            "sac" => {
+                self.sac.get_or_insert_with(SacConfig::default);
+                self.ppo = None;
+            }
+            other => bail!("unknown algorithm {other:?}: expected ppo or sac"),
+        }
+        self.algo = algo.to_string();
+        Ok(())
+    }
+
+    /// Set total steps, envs and checkpoint interval of the chosen algorithm.
+    pub fn override_run(&mut self, steps: Option<u64>, envs: Option<usize>, every: Option<u64>) {
+        if let Some(p) = &mut self.ppo {
+            p.total_steps = steps.unwrap_or(p.total_steps);
+            p.n_envs = envs.unwrap_or(p.n_envs);
+            p.checkpoint_every = every.unwrap_or(p.checkpoint_every).max(1);
+        }
+        if let Some(p) = &mut self.sac {
+            p.total_steps = steps.unwrap_or(p.total_steps);
+            p.n_envs = envs.unwrap_or(p.n_envs);
+            p.checkpoint_every = every.unwrap_or(p.checkpoint_every).max(1);
+        }
+    }
+
+    /// (envs, checkpoint interval, eval episodes, env steps of the whole run).
+    pub fn shape(&self) -> Result<(usize, u64, usize, u64)> {
+        match (self.algo.as_str(), &self.ppo, &self.sac) {
+            ("ppo", Some(p), _) => Ok((
+                p.n_envs,
+                p.checkpoint_every,
+                p.eval_episodes,
+                p.num_updates() * p.batch_size() as u64,
+            )),
+            ("sac", _, Some(s)) => Ok((
+                s.n_envs,
+                s.checkpoint_every,
+                s.eval_episodes,
+                s.num_iterations() * s.steps_per_iteration() as u64,
+            )),
+            (a, _, _) => bail!("config.toml: algo = {a:?} without its [{a}] table"),
+        }
+    }
+
+    /// Check the chosen algorithm's settings.
+    pub fn validate(&self) -> Result<()> {
+        self.shape()?;
+        if let Some(p) = &self.ppo {
+            p.validate()?;
+        }
+        if let Some(s) = &self.sac {
+            s.validate()?;
+        }
+        device(&self.device)?;
+        Ok(())
+    }
+
+    /// Read `config.toml` of a run directory.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let p = dir.join("config.toml");
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Updates done.
+    pub update: u64,
+    /// Env steps done.
+    pub global_step: u64,
+    /// Episodes finished during this update's rollout.
+    pub episodes: usize,
+    /// Mean undiscounted return of those episodes.
+    pub ep_return: Option<f64>,
+    /// Mean length of those episodes.
+    pub ep_length: Option<f64>,
+    /// Fraction of those episodes that succeeded.
+    pub success_rate: Option<f64>,
+    /// Per-step mean of every reward component over the rollout.
+    pub components: BTreeMap<String, f64>,
+    /// Losses and diagnostics.
+    #[serde(flatten)]
+    pub stats: UpdateStats,
+    /// Env steps per wall-clock second over this update (rollout + update).
+    pub steps_per_s: f64,
+    /// Wall-clock seconds since the run started (summed over resumes).
+    pub wall_s: f64,
+}
+
+/// Result of a deterministic evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalResult {
+    /// Episodes run.
+    pub episodes: usize,
+    /// Mean undiscounted return.
+    pub mean_return: f64,
+    /// Standard deviation of the return.
+    pub std_return: f64,
+    /// Fraction of successful episodes.
+    pub success_rate: f64,
+    /// Mean episode length.
+    pub mean_length: f64,
+    /// Seed of the first env (env `i` uses `seed + i`).
+    pub seed: u64,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Env steps trained.
+    pub steps: u64,
+    /// Updates done.
+    pub updates: u64,
+    /// Wall-clock seconds of training (summed over resumes), without the final eval.
+    pub wall_s: f64,
+    /// Final deterministic evaluation.
+    pub eval: EvalResult,
+    /// FNV-1a hash of the final policy's weights (bit-level identity check).
+    pub policy_hash: String,
+}
+
+/// Small metadata of a checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CheckpointMeta {
+    update: u64,
+    global_step: u64,
+    wall_s: f64,
+}
+
+/// Options of one training invocation.
+#[derive(Debug, Clone, Default)]
+pub struct TrainOptions {
+    /// Continue from the directory's latest checkpoint.
+    pub resume: bool,
+    /// Stop (as if killed) after this many updates in total, leaving checkpoints only.
+    pub stop_after: Option<u64>,
+}
+
+/// The update device for a device name.
+pub fn device(name: &str) -> Result<burn::tensor::Device> {
+    match name {
+        "cpu" => Ok(burn::tensor::Device::flex().autodiff()),
+        #[cfg(feature = "gpu")]
+        "gpu" => Ok(burn::tensor::Device::wgpu(Default::default()).autodiff()),
+        other => bail!(
+            "unknown device {other:?}: this build supports `cpu`{}",
+            if cfg!(feature = "gpu") {
+                " and `gpu`"
+            } else {
+                " (build with --features gpu for `gpu`)"
+            }
+        ),
+    }
+}
+
+fn script(path: &Path, spec_layout: &crate::env::StateLayout) -> Result<Box<ScriptReward>> {
+    let prog = load_program(path, spec_layout)?;
+    Ok(Box::new(ScriptReward::from_program(prog)?))
+}
+
+/// Build the envs with reward and success programs for `cfg`, `n` envs seeded `seed + i`.
+fn driver(cfg: &RunConfig, n: usize, seed: u64) -> Result<EnvDriver> {
+    let roots = AssetRoots::discover();
+    let venv = VecEnv::new(&cfg.env.to_string_lossy(), &roots, n, None)?;
+    let layout = venv.compiled().layout.clone();
+    let when: SuccessWhen = venv.compiled().spec.rewards.success_when;
+    let reward = script(&cfg.reward, &layout)?;
+    let success = script(&cfg.success, &layout)?;
+    EnvDriver::new(venv, reward, success, when, seed)
+}
+
+/// Seed of the learner's RNG stream (distinct from the envs' `seed + i`).
+fn learner_seed(seed: u64) -> u64 {
+    seed ^ 0x9E37_79B9_7F4A_7C15
+}
+
+/// Write `bytes` to `path` atomically (temp file in the same directory, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("moving {} into place", tmp.display()))
+}
+
+/// The latest complete checkpoint directory of a run, if any.
+pub fn latest_checkpoint(dir: &Path) -> Option<PathBuf> {
+    let ck = dir.join("checkpoints");
+    let name = std::fs::read_to_string(ck.join("latest")).ok()?;
+    let p = ck.join(name.trim());
+    p.is_dir().then_some(p)
+}
+
+/// Train (or resume) the run in `dir`. Returns the summary, or `None` when stopped
+/// early by `stop_after`. `on_update` sees every metrics line.
+pub fn train(
+    cfg: &RunConfig,
+    dir: &Path,
+    opts: &TrainOptions,
+    mut on_update: impl FnMut(&Metrics),
+) -> Result<Option<Summary>> {
+    cfg.validate()?;
+    let (n_envs, every, eval_episodes, _) = cfg.shape()?;
+    let start = Instant::now();
+    let mut drv = driver(cfg, n_envs, cfg.seed)?;
+    let dev = device(&cfg.device)?;
+    let mut ppo: Box<dyn Learner> = match (&cfg.ppo, &cfg.sac) {
+        (Some(p), _) if cfg.algo == "ppo" => Box::new(Ppo::new(
+            p.clone(),
+            drv.obs_dim(),
+            drv.act_dim(),
+            learner_seed(cfg.seed),
+            dev,
+        )?),
+        (_, Some(s)) => Box::new(Sac::new(
+            s.clone(),
+            drv.venv.compiled().action_space.clone(),
+            drv.obs_dim(),
+            learner_seed(cfg.seed),
+            dev,
+        )?),
+        _ => bail!("config has no settings for {:?}", cfg.algo),
+    };
+    let metrics_path = dir.join("metrics.jsonl");
+    let mut wall0 = 0.0;
+    if opts.resume {
+        let ck = latest_checkpoint(dir)
+            .with_context(|| format!("{}: no checkpoint to resume from", dir.display()))?;
+        ppo.load(&ck)?;
+        let state = std::fs::read(ck.join("driver.bin"))?;
+        let (state, _) = bincode::serde::decode_from_slice(&state, bincode::config::standard())
+            .context("reading driver.bin")?;
+        drv.load(state)?;
+        let meta: CheckpointMeta = serde_json::from_slice(&std::fs::read(ck.join("meta.json"))?)?;
+        wall0 = meta.wall_s;
+        // Drop metrics written after the checkpoint (the killed part of the run).
+        let kept: Vec<String> = std::fs::read_to_string(&metrics_path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| serde_json::from_str::<Metrics>(l).is_ok_and(|m| m.update <= ppo.update()))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        write_atomic(&metrics_path, kept.concat().as_bytes())?;
+    } else {
+        if dir.join("config.toml").exists() {
+            bail!(
+                "{} already holds a run; use `train --resume {}` or another --out",
+                dir.display(),
+                dir.display()
+            );
+        }
+        std::fs::create_dir_all(dir.join("checkpoints"))
+            .with_context(|| format!("creating {}", dir.display()))?;
+        write_atomic(&dir.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
+        // The programs as they were when the run started (config.toml names the files).
+        std::fs::create_dir_all(dir.join("programs"))?;
+        for (src, name) in [(&cfg.reward, "reward.luau"), (&cfg.success, "success.luau")] {
+            let text = std::fs::read(src).with_context(|| format!("reading {}", src.display()))?;
+            write_atomic(&dir.join("programs").join(name), &text)?;
+        }
+        write_atomic(&metrics_path, b"")?;
+    }
+    let mut metrics_file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&metrics_path)
+        .with_context(|| format!("opening {}", metrics_path.display()))?;
+    let mut tb = tensorboard::EventWriter::create(dir)
+        .with_context(|| format!("creating a TensorBoard event file in {}", dir.display()))?;
+    let wall = |start: &Instant| wall0 + start.elapsed().as_secs_f64();
+    while !ppo.done() {
+        if opts.stop_after.is_some_and(|s| ppo.update() >= s) {
+            return Ok(None);
+        }
+        let t = Instant::now();
+        let stats = ppo
+            .iterate(&mut drv)
+            .with_context(|| format!("training stopped in update {}", ppo.update() + 1))?;
+        let (eps, comps) = drv.take_stats();
+        let m = metrics_line(
+            ppo.as_ref(),
+            &eps,
+            &comps,
+            stats,
+            t.elapsed().as_secs_f64(),
+            wall(&start),
+        );
+        let mut line = serde_json::to_string(&m)?;
+        line.push('\n');
+        metrics_file.write_all(line.as_bytes())?;
+        metrics_file.flush()?;
+        tb.scalars(m.global_step, &tb_scalars(&m))
+            .context("writing the TensorBoard event file")?;
+        on_update(&m);
+        if ppo.update().is_multiple_of(every.max(1)) || ppo.done() {
+            checkpoint(dir, ppo.as_ref(), &drv, wall(&start))?;
+        }
+    }
+    let train_wall = wall(&start);
+    let actor = ppo.actor();
+    let eval = evaluate(cfg, &actor, eval_episodes, cfg.seed + 10_000)?;
+    let summary = Summary {
+        steps: ppo.global_step(),
+        updates: ppo.update(),
+        wall_s: train_wall,
+        eval,
+        policy_hash: policy_hash(&actor),
+    };
+    write_atomic(
+        &dir.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    if let Err(e) = plot::curves(&metrics_path, &dir.join("curves.png")) {
+        eprintln!("warning: curves.png not drawn: {e:#}");
+    }
+    Ok(Some(summary))
+}
+
+/// The scalars of a metrics line under CleanRL's TensorBoard tags.
+fn tb_scalars(m: &Metrics) -> Vec<(String, f64)> {
+    let s = &m.stats;
+    let mut v: Vec<(String, f64)> = [
+        ("charts/episodic_return", m.ep_return),
+        ("charts/episodic_length", m.ep_length),
+        ("charts/success_rate", m.success_rate),
+        ("charts/learning_rate", Some(s.lr)),
+        ("charts/SPS", Some(m.steps_per_s)),
+        ("losses/policy_loss", Some(s.policy_loss)),
+        ("losses/value_loss", Some(s.value_loss)),
+        ("losses/entropy", Some(s.entropy)),
+        ("losses/approx_kl", Some(s.approx_kl)),
+        ("losses/clipfrac", Some(s.clip_frac)),
+        ("losses/explained_variance", Some(s.explained_var)),
+        ("losses/alpha", s.alpha),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+    .collect();
+    v.extend(
+        m.components
+            .iter()
+            .map(|(k, &x)| (format!("reward/{k}"), x)),
+    );
+    v
+}
+
+fn metrics_line(
+    ppo: &dyn Learner,
+    eps: &[Episode],
+    comps: &BTreeMap<String, (f64, u64)>,
+    stats: UpdateStats,
+    secs: f64,
+    wall_s: f64,
+) -> Metrics {
+    let n = eps.len();
+    let mean =
+        |f: &dyn Fn(&Episode) -> f64| (n > 0).then(|| eps.iter().map(f).sum::<f64>() / n as f64);
+    Metrics {
+        update: ppo.update(),
+        global_step: ppo.global_step(),
+        episodes: n,
+        ep_return: mean(&|e| e.ret),
+        ep_length: mean(&|e| e.len as f64),
+        success_rate: mean(&|e| if e.success { 1.0 } else { 0.0 }),
+        components: comps
+            .iter()
+            .map(|(k, &(s, c))| (k.clone(), s / c.max(1) as f64))
+            .collect(),
+        stats,
+        steps_per_s: ppo.steps_per_iteration() as f64 / secs.max(1e-9),
+        wall_s,
+    }
+}
+
+/// Write a checkpoint atomically: a temp directory renamed into place, then `latest`.
+fn checkpoint(dir: &Path, ppo: &dyn Learner, drv: &EnvDriver, wall_s: f64) -> Result<()> {
+    let ck = dir.join("checkpoints");
+    std::fs::create_dir_all(&ck)?;
+    let name = format!("update-{:06}", ppo.update());
+    let tmp = ck.join(format!(".tmp-{name}"));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir_all(&tmp)?;
+    ppo.save(&tmp)?;
+    let state = bincode::serde::encode_to_vec(drv.save()?, bincode::config::standard())?;
+    std::fs::write(tmp.join("driver.bin"), state)?;
+    std::fs::write(tmp.join("actor.json"), serde_json::to_vec(&ppo.actor())?)?;
+    let meta = CheckpointMeta {
+        update: ppo.update(),
+        global_step: ppo.global_step(),
+        wall_s,
+    };
+    std::fs::write(tmp.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
+    let dst = ck.join(&name);
+    if dst.exists() {
+        std::fs::remove_dir_all(&dst)?;
+    }
+    std::fs::rename(&tmp, &dst)?;
+    write_atomic(&ck.join("latest"), name.as_bytes())?;
+    // Keep the three newest checkpoints.
+    let mut old: Vec<PathBuf> = std::fs::read_dir(&ck)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("update-"))
+        })
+        .collect();
+    old.sort();
+    let keep = 3;
+    if old.len() > keep {
+        for p in &old[..old.len() - keep] {
+            std::fs::remove_dir_all(p)?;
+        }
+    }
+    Ok(())
+}
+
+/// Load the deterministic policy of a run's latest checkpoint.
+pub fn load_actor(dir: &Path) -> Result<Actor> {
+    let ck = latest_checkpoint(dir)
+        .with_context(|| format!("{}: no checkpoint (checkpoints/latest)", dir.display()))?;
+    let p = ck.join("actor.json");
+    serde_json::from_slice(&std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?)
+        .with_context(|| format!("parsing {}", p.display()))
+}
+
+/// Run `episodes` episodes (env `i` seeded `seed + i`, one episode each) with the mean
+/// action and report return, success and length.
+pub fn evaluate(cfg: &RunConfig, actor: &Actor, episodes: usize, seed: u64) -> Result<EvalResult> {
+    let episodes = episodes.max(1);
+    let mut drv = driver(cfg, episodes, seed)?;
+    let d = drv.obs_dim();
+    let space = drv.venv.compiled().action_space.clone();
+    let mut result: Vec<Option<Episode>> = vec![None; episodes];
+    while result.iter().any(Option::is_none) {
+        let act = actor.act(&drv.obs, d, &space);
+        drv.step(&act).context("evaluation")?;
+        for e in drv.take_stats().0 {
+            result[e.env].get_or_insert(e);
+        }
+    }
+    let eps: Vec<Episode> = result.into_iter().flatten().collect();
+    let n = eps.len() as f64;
+    let mean_return = eps.iter().map(|e| e.ret).sum::<f64>() / n;
+    let var = eps
+        .iter()
+        .map(|e| (e.ret - mean_return).powi(2))
+        .sum::<f64>()
+        / n;
+    Ok(EvalResult {
+        episodes: eps.len(),
+        mean_return,
+        std_return: var.sqrt(),
+        success_rate: eps.iter().filter(|e| e.success).count() as f64 / n,
+        mean_length: eps.iter().map(|e| e.len as f64).sum::<f64>() / n,
+        seed,
+    })
+}
+
+/// FNV-1a over the policy's serialized weights.
+pub fn policy_hash(actor: &Actor) -> String {
+    let bytes = serde_json::to_vec(actor).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}

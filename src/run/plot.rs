@@ -1,0 +1,156 @@
+//! `curves.png`: episode return, success rate and reward components against env steps,
+//! drawn with plotters. Text uses a TrueType font read at run time (DejaVu Sans from the
+//! system, or `REWARDSMITH_FONT`); without one the curves are drawn without labels and
+//! the series names are only in `metrics.jsonl`.
+
+use anyhow::{Context, Result};
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use super::Metrics;
+
+const FONT_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+];
+
+/// Register a font once; whether text can be drawn.
+fn font_available() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    *OK.get_or_init(|| {
+        let env = std::env::var("REWARDSMITH_FONT").ok();
+        let paths = env
+            .iter()
+            .map(String::as_str)
+            .chain(FONT_CANDIDATES.iter().copied());
+        for p in paths {
+            if let Ok(bytes) = std::fs::read(p) {
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+}
+
+const COLORS: &[RGBColor] = &[
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+/// Draw the curves of a `metrics.jsonl` into a PNG.
+pub fn curves(metrics: &Path, png: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(metrics)
+        .with_context(|| format!("reading {}", metrics.display()))?;
+    let rows: Vec<Metrics> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let tmp = png.with_extension("tmp.png");
+    draw(&rows, &tmp, font_available())?;
+    std::fs::rename(&tmp, png)?;
+    Ok(())
+}
+
+type Series = (String, Vec<(f64, f64)>);
+
+fn draw(rows: &[Metrics], png: &Path, text: bool) -> Result<()> {
+    let root = BitMapBackend::new(png, (1500, 450)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((1, 3));
+    let pts = |f: &dyn Fn(&Metrics) -> Option<f64>| -> Vec<(f64, f64)> {
+        rows.iter()
+            .filter_map(|m| {
+                f(m).filter(|v| v.is_finite())
+                    .map(|v| (m.global_step as f64, v))
+            })
+            .collect()
+    };
+    let mut names: Vec<String> = rows
+        .iter()
+        .flat_map(|m| m.components.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    let comps: Vec<Series> = names
+        .iter()
+        .map(|n| (n.clone(), pts(&|m| m.components.get(n).copied())))
+        .collect();
+    let plots: [(&str, Vec<Series>); 3] = [
+        (
+            "episode return",
+            vec![("return".into(), pts(&|m| m.ep_return))],
+        ),
+        (
+            "success rate",
+            vec![("success".into(), pts(&|m| m.success_rate))],
+        ),
+        ("reward components (per-step mean)", comps),
+    ];
+    for (area, (title, series)) in panels.iter().zip(plots) {
+        let xmax = rows.last().map_or(1.0, |m| m.global_step as f64).max(1.0);
+        let ys = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1));
+        let (mut lo, mut hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
+        if !lo.is_finite() {
+            (lo, hi) = (0.0, 1.0);
+        }
+        if hi - lo < 1e-9 {
+            (lo, hi) = (lo - 0.5, hi + 0.5);
+        }
+        let pad = 0.05 * (hi - lo);
+        let mut b = ChartBuilder::on(area);
+        b.margin(12);
+        if text {
+            b.caption(title, ("sans-serif", 18))
+                .x_label_area_size(30)
+                .y_label_area_size(50);
+        }
+        let mut chart = b.build_cartesian_2d(0.0..xmax, (lo - pad)..(hi + pad))?;
+        let mut mesh = chart.configure_mesh();
+        let kfmt = |x: &f64| format!("{:.0}k", x / 1000.0);
+        if text {
+            mesh.x_desc("env steps")
+                .x_labels(6)
+                .x_label_formatter(&kfmt);
+        } else {
+            mesh.disable_x_mesh()
+                .disable_y_mesh()
+                .x_labels(0)
+                .y_labels(0);
+        }
+        mesh.draw()?;
+        for (i, (name, s)) in series.iter().enumerate() {
+            let c = COLORS[i % COLORS.len()];
+            let drawn = chart.draw_series(LineSeries::new(s.iter().copied(), c.stroke_width(2)))?;
+            if text {
+                drawn.label(name.as_str()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                });
+            }
+        }
+        let components_panel = title.starts_with("reward");
+        if text && (series.len() > 1 || (components_panel && !series.is_empty())) {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 13))
+                .draw()?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}

@@ -1,0 +1,324 @@
+//! Training end to end through the CLI: PPO learns cartpole and pendulum, SAC pendulum, a killed run resumes to the
+//! same result bit for bit, and a NaN reward stops training with a clear error while the
+//! last good checkpoint stays loadable.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn rewardsmith() -> Command {
+    Command::cargo_bin("rewardsmith").expect("binary is built")
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read json")).expect("parse json")
+}
+
+/// Metrics lines without the wall-clock fields (which differ between runs).
+fn metrics_without_timing(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .expect("metrics")
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("metrics line");
+            let o = v.as_object_mut().expect("object");
+            for k in ["steps_per_s", "wall_s", "rollout_s", "update_s"] {
+                o.remove(k);
+            }
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn ppo_balances_cartpole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let t = std::time::Instant::now();
+    rewardsmith()
+        .args(["train", "--env", "cartpole", "--seed", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let s = json(&out.join("summary.json"));
+    eprintln!("cartpole: {s} in {:.1} s", t.elapsed().as_secs_f64());
+    let success = s["eval"]["success_rate"].as_f64().unwrap();
+    assert!(success >= 0.9, "success rate {success} after training: {s}");
+    assert!(s["steps"].as_u64().unwrap() <= 100_000);
+    for f in [
+        "config.toml",
+        "metrics.jsonl",
+        "curves.png",
+        "checkpoints/latest",
+        "programs/reward.luau",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let tb = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("events.out.tfevents.")
+        });
+    assert!(tb, "no TensorBoard event file");
+    // The checkpoint evaluates the same way through `eval`.
+    rewardsmith()
+        .args(["eval", "--episodes", "4", "--run"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("success_rate"));
+}
+
+#[test]
+fn ppo_swings_up_pendulum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let t = std::time::Instant::now();
+    rewardsmith()
+        .args(["train", "--env", "pendulum", "--seed", "3", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let s = json(&out.join("summary.json"));
+    eprintln!("pendulum: {s} in {:.1} s", t.elapsed().as_secs_f64());
+    let success = s["eval"]["success_rate"].as_f64().unwrap();
+    assert!(success >= 0.9, "success rate {success} after training: {s}");
+    assert!(s["steps"].as_u64().unwrap() <= 150_000);
+}
+
+#[test]
+fn sac_swings_up_pendulum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let t = std::time::Instant::now();
+    // CleanRL's defaults: 5,000 random steps, then one update per step.
+    rewardsmith()
+        .args([
+            "train", "--env", "pendulum", "--algo", "sac", "--steps", "8000",
+        ])
+        .args(["--seed", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let s = json(&out.join("summary.json"));
+    eprintln!("pendulum, sac: {s} in {:.1} s", t.elapsed().as_secs_f64());
+    let success = s["eval"]["success_rate"].as_f64().unwrap();
+    assert!(success >= 0.9, "success rate {success} after training: {s}");
+}
+
+#[test]
+fn resumed_sac_run_equals_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &Path| {
+        let mut c = rewardsmith();
+        c.args([
+            "train", "--env", "pendulum", "--algo", "sac", "--steps", "7000",
+        ])
+        .args(["--seed", "4", "--checkpoint-every", "1", "--out"])
+        .arg(out);
+        c
+    };
+    let a = tmp.path().join("a");
+    args(&a).assert().success();
+    let b = tmp.path().join("b");
+    args(&b).args(["--stop-after", "6"]).assert().success();
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(&b)
+        .assert()
+        .success();
+    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
+    assert_eq!(sa["policy_hash"], sb["policy_hash"]);
+    assert_eq!(sa["eval"], sb["eval"]);
+    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+}
+
+#[test]
+fn resumed_run_equals_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &Path| {
+        let mut c = rewardsmith();
+        c.args([
+            "train",
+            "--env",
+            "cartpole",
+            "--steps",
+            "4096",
+            "--envs",
+            "4",
+            "--seed",
+            "7",
+            "--checkpoint-every",
+            "1",
+            "--out",
+        ])
+        .arg(out);
+        c
+    };
+    let a = tmp.path().join("a");
+    args(&a).assert().success();
+    let b = tmp.path().join("b");
+    args(&b).args(["--stop-after", "3"]).assert().success();
+    assert!(!b.join("summary.json").exists());
+    // A killed run may have written metrics past its last checkpoint: the resume drops them.
+    let mut extra = std::fs::read_to_string(b.join("metrics.jsonl")).unwrap();
+    let last = extra
+        .lines()
+        .last()
+        .unwrap()
+        .replace("\"update\":3", "\"update\":4");
+    extra.push_str(&last);
+    extra.push('\n');
+    std::fs::write(b.join("metrics.jsonl"), extra).unwrap();
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(&b)
+        .assert()
+        .success();
+    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
+    assert_eq!(sa["policy_hash"], sb["policy_hash"]);
+    assert_eq!(sa["eval"], sb["eval"]);
+    assert_eq!(sa["steps"], sb["steps"]);
+    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+}
+
+#[test]
+fn nan_reward_stops_training_and_keeps_the_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nan = tmp.path().join("nan.luau");
+    std::fs::write(
+        &nan,
+        "function reward(s)\n  return { alive = 1.0, broken = 0 / 0 }\nend\n",
+    )
+    .unwrap();
+    // From the first step: a clear error naming the component, no checkpoint.
+    let fresh = tmp.path().join("fresh");
+    rewardsmith()
+        .args(["train", "--env", "cartpole", "--steps", "2048", "--reward"])
+        .arg(&nan)
+        .arg("--out")
+        .arg(&fresh)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("component \"broken\" is NaN"));
+    assert!(!fresh.join("checkpoints/latest").exists());
+
+    // Mid-run: train two updates, switch the run's reward to the NaN program, resume.
+    let run = tmp.path().join("run");
+    rewardsmith()
+        .args([
+            "train",
+            "--env",
+            "cartpole",
+            "--steps",
+            "4096",
+            "--envs",
+            "4",
+            "--checkpoint-every",
+            "1",
+            "--stop-after",
+            "2",
+            "--out",
+        ])
+        .arg(&run)
+        .assert()
+        .success();
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    let good = config
+        .lines()
+        .find(|l| l.starts_with("reward = "))
+        .unwrap()
+        .to_string();
+    let bad = format!("reward = {}", toml_string(&nan));
+    std::fs::write(run.join("config.toml"), config.replace(&good, &bad)).unwrap();
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(&run)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("training stopped in update 3"))
+        .stderr(predicate::str::contains("component \"broken\" is NaN"));
+    assert_eq!(
+        std::fs::read_to_string(run.join("checkpoints/latest")).unwrap(),
+        "update-000002"
+    );
+    // The last good checkpoint still loads and runs (with the good reward again).
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    std::fs::write(run.join("config.toml"), config.replace(&bad, &good)).unwrap();
+    rewardsmith()
+        .args(["eval", "--episodes", "2", "--run"])
+        .arg(&run)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mean_return"));
+    // And training continues from it.
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(&run)
+        .assert()
+        .success();
+    assert!(run.join("summary.json").exists());
+}
+
+fn toml_string(p: &Path) -> String {
+    toml::Value::String(p.to_string_lossy().into_owned()).to_string()
+}
+
+#[test]
+fn batch_runs_a_grid_resumes_killed_runs_and_skips_finished_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("sweep");
+    let plan = tmp.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "out = {}\nsteps = 4096\nenvs = [\"cartpole\"]\nseeds = [0, 1]\n",
+            toml_string(&root)
+        ),
+    )
+    .unwrap();
+    // Seed 1 was killed after two updates.
+    let killed = root.join("cartpole-default-ppo-s1");
+    rewardsmith()
+        .args([
+            "train",
+            "--env",
+            "cartpole",
+            "--steps",
+            "4096",
+            "--seed",
+            "1",
+            "--checkpoint-every",
+            "1",
+            "--stop-after",
+            "2",
+            "--out",
+        ])
+        .arg(&killed)
+        .assert()
+        .success();
+    rewardsmith()
+        .args(["batch", "--jobs", "2"])
+        .arg(&plan)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| cartpole | default | ppo | 2 |"));
+    let updates = std::fs::read_to_string(killed.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(updates, 4, "4096 steps = 4 updates of 8 × 128");
+    let csv = std::fs::read_to_string(root.join("results.csv")).unwrap();
+    assert!(csv.contains("\ncartpole,default,ppo,2,0,"), "{csv}");
+    assert!(root.join("results.md").exists());
+    rewardsmith()
+        .args(["batch"])
+        .arg(&plan)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("0 runs trained, 2 skipped"));
+}
