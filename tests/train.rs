@@ -52,6 +52,8 @@ fn ppo_balances_cartpole() {
         "curves.png",
         "checkpoints/latest",
         "programs/reward.luau",
+        "videos/update-000050.gif",
+        "videos/final.gif",
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
@@ -64,13 +66,46 @@ fn ppo_balances_cartpole() {
                 .starts_with("events.out.tfevents.")
         });
     assert!(tb, "no TensorBoard event file");
-    // The checkpoint evaluates the same way through `eval`.
+    // The checkpoint evaluates the same way through `eval`, which also records the
+    // first episode: a balancing policy lasts the whole 500-step horizon, so the GIF
+    // holds the reset frame plus one per step (cartpole's 50 steps/s play in real time).
+    let video = tmp.path().join("episode.gif");
     rewardsmith()
         .args(["eval", "--episodes", "4", "--run"])
         .arg(&out)
+        .arg("--video")
+        .arg(&video)
         .assert()
         .success()
         .stdout(predicate::str::contains("success_rate"));
+    let gif = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&video).unwrap(),
+    ))
+    .unwrap();
+    let frames = image::AnimationDecoder::into_frames(gif)
+        .collect_frames()
+        .unwrap();
+    assert_eq!(frames.len(), 501);
+    assert_eq!(frames[0].buffer().dimensions(), (224, 224));
+    assert_ne!(frames[0].buffer(), frames[500].buffer(), "the cart moves");
+    // `frames` plays a run's policy too, and refuses a run of another env.
+    let shots = tmp.path().join("frames");
+    rewardsmith()
+        .args(["frames", "--env", "cartpole", "--steps", "5", "--policy"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&shots)
+        .assert()
+        .success();
+    assert!(shots.join("frame_00005.png").exists());
+    rewardsmith()
+        .args(["frames", "--env", "pendulum", "--steps", "5", "--policy"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&shots)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("reads 4 observations"));
 }
 
 #[test]

@@ -6,9 +6,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rewardsmith::env::{AssetRoots, Env};
 use rewardsmith::render::{self, Frame, RenderError, Renderer};
+use rewardsmith::rl::Actor;
 use std::path::PathBuf;
-
-use crate::cli::rollout::Policy;
 
 /// Arguments of `frames`.
 #[derive(Args, Debug)]
@@ -16,9 +15,10 @@ pub struct FramesArgs {
     /// Built-in env name or path to a spec file.
     #[arg(long)]
     env: String,
-    /// Policy to run.
-    #[arg(long, value_enum, default_value = "random")]
-    policy: Policy,
+    /// Policy to run: `random`, `zero`, or a training run directory (its latest
+    /// checkpoint's deterministic policy).
+    #[arg(long, default_value = "random")]
+    policy: String,
     /// Number of env steps; frame 0 is the reset state, frame k the state after step k.
     #[arg(long, default_value_t = 100)]
     steps: u64,
@@ -57,21 +57,44 @@ pub fn run(args: FramesArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    env.reset(Some(args.seed))?;
+    let actor: Option<Actor> = match args.policy.as_str() {
+        "random" | "zero" => None,
+        dir => Some(
+            rewardsmith::run::load_actor(std::path::Path::new(dir)).with_context(|| {
+                format!("--policy {dir}: expected `random`, `zero` or a training run directory")
+            })?,
+        ),
+    };
+    if let Some(a) = &actor
+        && a.net.in_dim() != env.compiled().obs_dim()
+    {
+        bail!(
+            "--policy {}: its policy reads {} observations, but env `{}` has {}; give the \
+             env the run was trained on",
+            args.policy,
+            a.net.in_dim(),
+            env.compiled().spec.name,
+            env.compiled().obs_dim()
+        );
+    }
+    let mut obs = env.reset(Some(args.seed))?;
     let renderer = Renderer::for_env(&env)?.with_size(w, h)?;
     let bar = progress(args.steps + 1);
     let mut frames: Vec<Frame> = Vec::with_capacity(args.steps as usize + 1);
     let mut episodes = 0u64;
     for step in 0..=args.steps {
         if step > 0 {
-            let action = match args.policy {
-                Policy::Random => env.sample_action(),
-                Policy::Zero => vec![0.0; env.compiled().action_space.dim()],
+            let space = &env.compiled().action_space;
+            let action = match (&actor, args.policy.as_str()) {
+                (Some(a), _) => a.act(&obs, obs.len(), space),
+                (None, "zero") => vec![0.0; space.dim()],
+                (None, _) => env.sample_action(),
             };
-            let (_, flags) = env.step(&action)?;
+            let (next, flags) = env.step(&action)?;
+            obs = next;
             if flags.terminated || flags.truncated {
                 episodes += 1;
-                env.reset(None)?;
+                obs = env.reset(None)?;
             }
         }
         let frame = renderer.render(env.world());

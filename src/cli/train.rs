@@ -43,6 +43,10 @@ pub struct TrainArgs {
     /// Stop after this many updates in total, as if killed (for resume tests).
     #[arg(long, hide = true)]
     stop_after: Option<u64>,
+    /// Write a short evaluation video (GIF) to `videos/` every K updates and at the end;
+    /// 0 writes none.
+    #[arg(long, default_value_t = 50)]
+    video_every: u64,
 }
 
 /// Run `train`.
@@ -82,6 +86,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let opts = TrainOptions {
         resume,
         stop_after: args.stop_after,
+        video_every: (args.video_every > 0).then_some(args.video_every),
     };
     let fmt = |x: Option<f64>, p: usize| x.map_or("-".to_string(), |v| format!("{v:.p$}"));
     let result = run::train(&cfg, &dir, &opts, |m: &Metrics| {
@@ -128,6 +133,10 @@ pub struct EvalArgs {
     /// Seed of the first episode (default: the run's seed + 10000, as its summary).
     #[arg(long)]
     seed: Option<u64>,
+    /// Also record the first episode to this file: a GIF (plus an MP4 beside it when
+    /// ffmpeg is on PATH), or an MP4 if the name ends in `.mp4`.
+    #[arg(long)]
+    video: Option<PathBuf>,
 }
 
 /// Run `eval`: the latest checkpoint's deterministic policy (mean action).
@@ -141,6 +150,18 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         args.seed.unwrap_or(cfg.seed + 10_000),
     )?;
     println!("{}", serde_json::to_string_pretty(&r)?);
+    if let Some(path) = &args.video {
+        // The whole episode: the env's horizon ends it.
+        let v = run::video::record_episode(&cfg, &actor, r.seed, u32::MAX)?;
+        for f in run::video::write_video(path, &v)? {
+            eprintln!(
+                "wrote {} ({} frames, {} steps)",
+                f.display(),
+                v.frames.len(),
+                v.steps
+            );
+        }
+    }
     eprintln!(
         "{} episodes: mean return {:.2} ± {:.2}, success rate {:.2}, mean length {:.1}",
         r.episodes, r.mean_return, r.std_return, r.success_rate, r.mean_length

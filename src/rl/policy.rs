@@ -239,6 +239,11 @@ impl HostMlp {
         self.layers.last().map_or(0, |l| l.out)
     }
 
+    /// Input width (the observation size it was trained on).
+    pub fn in_dim(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.inp)
+    }
+
     /// Forward every row of `x` (flat, rows of `in_dim`); outputs flat rows of `out_dim`.
     pub fn forward_batch(&self, x: &[f32], in_dim: usize) -> Vec<f32> {
         let (mut buf, mut out) = (Vec::new(), Vec::new());

@@ -16,6 +16,7 @@
 pub mod batch;
 pub mod plot;
 pub mod tensorboard;
+pub mod video;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -232,6 +233,19 @@ pub struct TrainOptions {
     pub resume: bool,
     /// Stop (as if killed) after this many updates in total, leaving checkpoints only.
     pub stop_after: Option<u64>,
+    /// Write an evaluation video to `videos/` every this many updates (and at the end);
+    /// `None` writes none.
+    pub video_every: Option<u64>,
+}
+
+/// Steps of the short evaluation videos written during training.
+const TRAIN_VIDEO_STEPS: u32 = 300;
+
+/// Write `videos/<name>.gif` of one deterministic episode of `actor`.
+fn training_video(cfg: &RunConfig, dir: &Path, actor: &Actor, name: &str) -> Result<()> {
+    let v = video::record_episode(cfg, actor, cfg.seed + 20_000, TRAIN_VIDEO_STEPS)?;
+    video::write_video(&dir.join("videos").join(format!("{name}.gif")), &v)?;
+    Ok(())
 }
 
 /// The update device for a device name.
@@ -393,9 +407,20 @@ pub fn train(
         if ppo.update().is_multiple_of(every.max(1)) || ppo.done() {
             checkpoint(dir, ppo.as_ref(), &drv, wall(&start))?;
         }
+        if let Some(k) = opts.video_every
+            && ppo.update().is_multiple_of(k.max(1))
+            && !ppo.done()
+        {
+            let name = format!("update-{:06}", ppo.update());
+            training_video(cfg, dir, &ppo.actor(), &name)
+                .with_context(|| format!("writing the evaluation video {name}"))?;
+        }
     }
     let train_wall = wall(&start);
     let actor = ppo.actor();
+    if opts.video_every.is_some() {
+        training_video(cfg, dir, &actor, "final").context("writing the final evaluation video")?;
+    }
     let eval = evaluate(cfg, &actor, eval_episodes, cfg.seed + 10_000)?;
     let summary = Summary {
         steps: ppo.global_step(),
