@@ -1,7 +1,7 @@
 //! Rendering: golden image, geometry (left is left, near hides far), clipping,
 //! sizes, tracking, batches, and the `frames` command.
 //!
-//! The golden image `tests/golden/cartpole_64.png` is regenerated with
+//! The golden images `tests/golden/<env>_<size>.png` are regenerated with
 //! `UPDATE_GOLDEN=1 cargo test --release --test render`; look at it before committing.
 //! Preview PNGs of every built-in env (`assets/previews/<env>.png`) are regenerated
 //! with `cargo test --release --test render -- --ignored write_previews`.
@@ -79,15 +79,17 @@ fn render(env: &Env) -> Frame {
         .render(env.world())
 }
 
-#[test]
-fn cartpole_matches_the_golden_image() {
-    let env = cartpole();
-    let frame = Renderer::for_env(&env)
+/// Render `env` after `reset(Some(0))` at `size`² and compare it with
+/// `tests/golden/<env>_<size>.png` (small per-pixel tolerance).
+fn assert_matches_golden(env: &str, size: u32) {
+    let mut e = Env::load(env, &repo_roots()).expect("env loads");
+    e.reset(Some(0)).expect("reset");
+    let frame = Renderer::for_env(&e)
         .expect("renderer")
-        .with_size(64, 64)
+        .with_size(size, size)
         .expect("size")
-        .render(env.world());
-    let path = repo("tests/golden/cartpole_64.png");
+        .render(e.world());
+    let path = repo(&format!("tests/golden/{env}_{size}.png"));
     if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
         frame.save(&path).expect("write golden");
         eprintln!("wrote {}", path.display());
@@ -112,8 +114,23 @@ fn cartpole_matches_the_golden_image() {
     let max = diffs.iter().copied().max().unwrap_or(0);
     assert!(
         mean < 2.0 && max < 40,
-        "frame differs from the golden image: mean abs diff {mean:.2}, max {max}"
+        "{env}: frame differs from the golden image: mean abs diff {mean:.2}, max {max}"
     );
+}
+
+#[test]
+fn cartpole_matches_the_golden_image() {
+    assert_matches_golden("cartpole", 64);
+}
+
+#[test]
+fn reacher_matches_the_golden_image() {
+    assert_matches_golden("reacher", 96);
+}
+
+#[test]
+fn humanoid_matches_the_golden_image() {
+    assert_matches_golden("humanoid", 96);
 }
 
 #[test]
