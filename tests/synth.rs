@@ -12,6 +12,7 @@ use rewardsmith::synth::config::{Backend, LlmSettings, SynthConfig, SynthSetting
 use rewardsmith::synth::llm::{LlmClient, LlmError, Message};
 use rewardsmith::synth::prompts::Prompts;
 use rewardsmith::synth::round::{Outcome, Status, Synth};
+use rewardsmith::synth::train_trainer::TrainTrainer;
 use rewardsmith::synth::trainer::PlannerTrainer;
 
 #[derive(Clone)]
@@ -195,6 +196,8 @@ fn two_rounds_pick_the_better_program_feed_back_and_resume_without_asking() {
         "2",
         "--steps-per-sample",
         "300",
+        "--trainer",
+        "planner",
         "--llm-key-env",
         "RS_SYNTH_TEST_KEY",
         "--llm-model",
@@ -572,4 +575,128 @@ fn config_file_rejects_unknown_keys_and_cli_refuses_a_used_out_dir() {
         .code(2)
         .stderr(predicates::str::contains("round_1/sample_0/reply.md"))
         .stderr(predicates::str::contains("--resume"));
+}
+
+/// The expert reward (alive) with shaping toward upright and centred.
+const TRAIN_GOOD: &str = "```lua\nfunction reward(s)\n  local h = s.joint(\"hinge\")\n  local c = s.joint(\"slider\")\n  return { alive = 1.0, upright = -h.q * h.q, centered = -0.01 * c.q * c.q }\nend\n```";
+/// Fine for the dry run, NaN once training is under way (a local counts the calls).
+const LATE_NAN: &str = "```lua\nlocal calls = 0\nfunction reward(s)\n  calls = calls + 1\n  if calls > 300 then\n    return { alive = 1.0, broken = 0 / 0 }\n  end\n  return { alive = 1.0 }\nend\n```";
+
+#[test]
+fn train_trainer_picks_the_reward_that_learns_to_balance() {
+    let t = Instant::now();
+    let server = serve(vec![
+        Act::Reply(BAD, "stop"),
+        Act::Reply(TRAIN_GOOD, "stop"),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    Command::cargo_bin("rewardsmith")
+        .unwrap()
+        .args([
+            "synth",
+            "--env",
+            "cartpole",
+            "--task",
+            "balance the pole",
+            "--samples",
+            "2",
+            "--rounds",
+            "1",
+            "--steps-per-sample",
+            "100000",
+            "--trainer",
+            "train",
+            "--llm-url",
+            &server.url,
+            "--llm-model",
+            "scripted",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let result = |k: usize| -> serde_json::Value {
+        let p = out.join(format!("round_1/sample_{k}/result.json"));
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    // Which sample got which reply depends on the order of the concurrent requests.
+    let program = |k: usize| {
+        std::fs::read_to_string(out.join(format!("round_1/sample_{k}/program.luau"))).unwrap()
+    };
+    let g = if program(0).contains("upright") { 0 } else { 1 };
+    let (bad, good) = (result(1 - g), result(g));
+    assert_eq!(good["status"], "evaluated", "{good}");
+    assert_eq!(bad["status"], "evaluated", "{bad}");
+    assert_eq!(good["result"]["trainer"], "train:ppo");
+    let sr = |v: &serde_json::Value| v["result"]["success_rate"].as_f64().unwrap();
+    assert!(sr(&good) > sr(&bad), "good {good}\nbad {bad}");
+    let curves = good["result"]["curves"].as_array().unwrap();
+    assert!((2..=10).contains(&curves.len()), "{curves:?}");
+    for k in 0..2 {
+        let run = out.join(format!("round_1/sample_{k}/run"));
+        for f in ["summary.json", "metrics.jsonl", "config.toml"] {
+            assert!(run.join(f).is_file(), "sample {k}: {f} missing");
+        }
+        assert!(out.join(format!("round_1/sample_{k}/train.log")).is_file());
+    }
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains(&format!("Round 1, sample {g}")),
+        "{summary}"
+    );
+    // The reward reflection built from the trained runs.
+    let records: Vec<rewardsmith::synth::round::SampleRecord> = (0..2)
+        .map(|k| serde_json::from_value(result(k)).unwrap())
+        .collect();
+    let best = records[g].result.as_ref().unwrap();
+    let text = rewardsmith::synth::prompts::reflection(best);
+    assert!(text.contains("component `upright` mean: ["), "{text}");
+    assert!(text.contains("component `alive` mean: ["), "{text}");
+    assert!(text.contains("success_rate: ["), "{text}");
+    assert!(text.contains("episode_length: ["), "{text}");
+    eprintln!(
+        "1-round synth, two trained candidates (success {} vs {}): {:.1} s",
+        sr(&good),
+        sr(&bad),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn a_reward_that_turns_nan_in_training_is_a_failed_sample() {
+    let server = serve(vec![Act::Reply(LATE_NAN, "stop"), Act::Reply(GOOD, "stop")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(settings(&server.url), 2, 1, 2048);
+    let roots = AssetRoots::discover();
+    let trainer = TrainTrainer::with_exe(env!("CARGO_BIN_EXE_rewardsmith"), roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+    };
+    let Outcome::Finished(report) = synth.run().unwrap() else {
+        panic!("waiting")
+    };
+    let r = &report.rounds[0];
+    assert_eq!(r[0].status, Status::TrainError, "{:?}", r[0]);
+    let e = r[0].error.as_deref().unwrap();
+    assert!(e.contains("`rewardsmith train` failed"), "{e}");
+    assert!(e.contains("component \"broken\" is NaN"), "{e}");
+    assert_eq!(r[1].status, Status::Evaluated, "{:?}", r[1]);
+    assert_eq!(report.best.unwrap().sample, 1);
+    // Resume reuses the finished run instead of training again.
+    let summary = tmp.path().join("round_1/sample_1/run/summary.json");
+    let before = std::fs::metadata(&summary).unwrap().modified().unwrap();
+    std::fs::remove_file(tmp.path().join("round_1/sample_1/result.json")).unwrap();
+    let Outcome::Finished(again) = synth.run().unwrap() else {
+        panic!("waiting")
+    };
+    assert_eq!(again.rounds[0][1].status, Status::Evaluated);
+    assert_eq!(
+        std::fs::metadata(&summary).unwrap().modified().unwrap(),
+        before
+    );
 }

@@ -3,10 +3,11 @@
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use rewardsmith::env::AssetRoots;
-use rewardsmith::synth::config::{Backend, Feedback, SynthConfig};
+use rewardsmith::synth::config::{Backend, Feedback, SynthConfig, TrainerKind};
 use rewardsmith::synth::prompts::Prompts;
 use rewardsmith::synth::round::{Outcome, Synth};
-use rewardsmith::synth::trainer::PlannerTrainer;
+use rewardsmith::synth::train_trainer::TrainTrainer;
+use rewardsmith::synth::trainer::{PlannerTrainer, Trainer};
 use std::path::PathBuf;
 
 /// `--llm`.
@@ -25,6 +26,17 @@ pub enum FeedbackKind {
     Auto,
     /// A written critique in `round_R/critique.md` (Text2Reward).
     HumanText,
+}
+
+/// `--trainer`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TrainerArg {
+    /// Train each candidate with PPO in its own `rewardsmith train` process (one per
+    /// core at a time); fitness is the trained policy's success rate.
+    Train,
+    /// Fast offline check without learning: a short-horizon planner that follows the
+    /// candidate reward (seconds per candidate; for trying prompts offline).
+    Planner,
 }
 
 /// Arguments of `synth`. Flags override the config file; the config file overrides the
@@ -46,6 +58,9 @@ pub struct SynthArgs {
     /// Env-step budget per candidate.
     #[arg(long)]
     steps_per_sample: Option<u64>,
+    /// What evaluates the candidates (default `train`).
+    #[arg(long, value_enum)]
+    trainer: Option<TrainerArg>,
     /// Stop once the best success rate reaches this.
     #[arg(long)]
     target_success: Option<f64>,
@@ -116,6 +131,12 @@ pub fn run(a: SynthArgs) -> Result<()> {
     if let Some(v) = a.steps_per_sample {
         s.steps_per_sample = v;
     }
+    if let Some(v) = a.trainer {
+        s.trainer = match v {
+            TrainerArg::Train => TrainerKind::Train,
+            TrainerArg::Planner => TrainerKind::Planner,
+        };
+    }
     if let Some(v) = a.target_success {
         s.target_success = v;
     }
@@ -142,13 +163,16 @@ pub fn run(a: SynthArgs) -> Result<()> {
         l.key_env = v;
     }
     let prompts = Prompts::new(&a.prompts.unwrap_or_else(|| roots.prompts_dir()));
-    let trainer = PlannerTrainer::new(roots.clone());
+    let trainer: Box<dyn Trainer> = match cfg.synth.trainer {
+        TrainerKind::Train => Box::new(TrainTrainer::new(roots.clone())?),
+        TrainerKind::Planner => Box::new(PlannerTrainer::new(roots.clone())),
+    };
     let synth = Synth {
         config: cfg,
         out: out.clone(),
         roots,
         prompts,
-        trainer: &trainer,
+        trainer: trainer.as_ref(),
     };
     match synth.run()? {
         Outcome::Finished(report) => {

@@ -77,6 +77,17 @@ pub enum Feedback {
     HumanText,
 }
 
+/// What evaluates each candidate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrainerKind {
+    /// A `rewardsmith train` (PPO) process per candidate: the real fitness.
+    #[default]
+    Train,
+    /// The fast offline planner: no learning, seconds per candidate.
+    Planner,
+}
+
 /// The `[synth]` table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -99,6 +110,8 @@ pub struct SynthSettings {
     pub target_success: f64,
     /// Seed of the dry runs and of training.
     pub seed: u64,
+    /// `train` (a `rewardsmith train` process per candidate) or `planner`.
+    pub trainer: TrainerKind,
 }
 
 impl Default for SynthSettings {
@@ -113,6 +126,7 @@ impl Default for SynthSettings {
             feedback: Feedback::Auto,
             target_success: 1.0,
             seed: 0,
+            trainer: TrainerKind::Train,
         }
     }
 }

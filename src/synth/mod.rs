@@ -8,4 +8,5 @@ pub mod llm;
 pub mod plot;
 pub mod prompts;
 pub mod round;
+pub mod train_trainer;
 pub mod trainer;

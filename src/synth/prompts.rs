@@ -106,11 +106,14 @@ pub fn reflection(r: &CandidateResult) -> String {
         "{}",
         fmt_series("episode_return (your reward)", &col(|p| p.mean_return))
     );
-    let _ = writeln!(
-        out,
-        "{}",
-        fmt_series("task_score (the env's own reward)", &col(|p| p.task_return))
-    );
+    let task: Vec<f64> = r.curves.iter().filter_map(|p| p.task_return).collect();
+    if !task.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            fmt_series("task_score (the env's own reward)", &task)
+        );
+    }
     let _ = writeln!(
         out,
         "{}",
@@ -135,7 +138,7 @@ pub fn reflection(r: &CandidateResult) -> String {
         let hi = pts.iter().map(|c| c.max).fold(f64::NEG_INFINITY, f64::max);
         let _ = writeln!(
             out,
-            "{} (per-step min {lo:.3}, max {hi:.3})",
+            "{} (min {lo:.3}, max {hi:.3})",
             fmt_series(&format!("component `{name}` mean"), &means)
         );
     }
@@ -162,7 +165,7 @@ mod tests {
             step,
             success_rate: sr,
             mean_return: 10.0 * sr,
-            task_return: 5.0,
+            task_return: Some(5.0),
             episode_length: 100.0,
             components: vec![ComponentPoint {
                 name: "upright".into(),
@@ -190,6 +193,6 @@ mod tests {
             t.contains("component `upright` mean: [0.200, 0.800]"),
             "{t}"
         );
-        assert!(t.contains("per-step min -0.800, max 1.800"), "{t}");
+        assert!(t.contains("(min -0.800, max 1.800)"), "{t}");
     }
 }

@@ -311,7 +311,7 @@ impl Synth<'_> {
                     Err(rec) => t.record = Some(rec),
                 }
             }
-            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let workers = self.trainer.workers();
             let trained = pool(&to_train, workers, |(k, req)| {
                 let run_dir = sample_dir(&self.out, r, *k).join("run");
                 let res = std::fs::create_dir_all(&run_dir)

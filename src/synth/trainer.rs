@@ -1,10 +1,7 @@
-//! Turning one candidate reward program into a fitness: the [`Trainer`] trait, and
-//! [`PlannerTrainer`], the offline evaluator used until `rewardsmith train` lands.
-//!
-//! The loop only ever calls [`Trainer::train_candidate`]; a train-backed implementation
-//! (one `rewardsmith train` subprocess per candidate, its run directory under the
-//! sample's folder, the result read back from the run's `summary.json` and
-//! `metrics.jsonl`) slots in without touching the loop.
+//! Turning one candidate reward program into a fitness: the [`Trainer`] trait,
+//! [`TrainTrainer`](super::train_trainer::TrainTrainer) (one `rewardsmith train`
+//! subprocess per candidate, the default) and [`PlannerTrainer`], a fast offline
+//! evaluator without learning.
 
 use std::path::{Path, PathBuf};
 
@@ -52,8 +49,10 @@ pub struct CurvePoint {
     pub success_rate: f64,
     /// Mean episode return (of the candidate reward) of the episodes ended so far.
     pub mean_return: f64,
-    /// Mean episode return of the env's own reward, episodes ended so far.
-    pub task_return: f64,
+    /// Mean episode return of the env's own reward, episodes ended so far (absent when
+    /// the trainer does not measure it during training, as `rewardsmith train`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_return: Option<f64>,
     /// Mean episode length of the episodes ended so far.
     pub episode_length: f64,
     /// Each component over this stretch, and `total`.
@@ -93,9 +92,13 @@ pub trait Trainer: Send + Sync {
         req: &CandidateRequest,
         run_dir: &Path,
     ) -> anyhow::Result<CandidateResult>;
+    /// How many candidates may train at once without oversubscribing the cores.
+    fn workers(&self) -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
 }
 
-/// The offline evaluator used until `rewardsmith train` exists: no learning, but a
+/// The fast offline evaluator (`synth --trainer planner`): no learning, but a
 /// policy that depends on the candidate reward. At every step it tries a few actions
 /// (the action-space centre, each axis at its bounds and half-way, or random ones for
 /// wide spaces), holds each for half the `lookahead` on a snapshot of the world, then
@@ -272,7 +275,7 @@ impl Trainer for PlannerTrainer {
                     step: step + 1,
                     success_rate: per(successes as f64),
                     mean_return: per(sum_return),
-                    task_return: per(sum_task),
+                    task_return: Some(per(sum_task)),
                     episode_length: per(sum_len as f64),
                     components,
                 });
