@@ -169,8 +169,8 @@ impl World {
         }
     }
 
-    /// World frame of joint `j` on its parent side.
-    fn joint_frame(&self, j: usize) -> Pose {
+    /// World frames of joint `j` on its parent and child sides (equal for an exact joint).
+    fn joint_frames(&self, j: usize) -> (Pose, Pose) {
         let info = &self.layout.joints[j];
         let data = &self
             .phys
@@ -178,22 +178,22 @@ impl World {
             .get(self.joints[j])
             .expect("own joint")
             .data;
-        *self.phys.bodies[self.bodies[info.parent]].position() * data.local_frame1
+        let parent = *self.phys.bodies[self.bodies[info.parent]].position();
+        let child = *self.phys.bodies[self.bodies[info.child]].position();
+        (parent * data.local_frame1, child * data.local_frame2)
+    }
+
+    /// World frame of joint `j` on its parent side.
+    fn joint_frame(&self, j: usize) -> Pose {
+        self.joint_frames(j).0
     }
 
     /// Read joint `j`'s coordinate and velocity from the two bodies' poses.
     fn joint_state(&self, j: usize) -> JointState {
         let info = &self.layout.joints[j];
-        let data = &self
-            .phys
-            .impulse_joints
-            .get(self.joints[j])
-            .expect("own joint")
-            .data;
         let rb1 = &self.phys.bodies[self.bodies[info.parent]];
         let rb2 = &self.phys.bodies[self.bodies[info.child]];
-        let f1 = *rb1.position() * data.local_frame1;
-        let f2 = *rb2.position() * data.local_frame2;
+        let (f1, f2) = self.joint_frames(j);
         let axis = f1.rotation * Vector::X;
         match info.kind {
             JointKind::Revolute => {
@@ -226,14 +226,7 @@ impl World {
         (0..self.joints.len())
             .map(|j| {
                 let info = &self.layout.joints[j];
-                let data = &self
-                    .phys
-                    .impulse_joints
-                    .get(self.joints[j])
-                    .expect("own joint")
-                    .data;
-                let f1 = *self.phys.bodies[self.bodies[info.parent]].position() * data.local_frame1;
-                let f2 = *self.phys.bodies[self.bodies[info.child]].position() * data.local_frame2;
+                let (f1, f2) = self.joint_frames(j);
                 let d = f2.translation - f1.translation;
                 match info.kind {
                     JointKind::Revolute => d.length() as f64,
