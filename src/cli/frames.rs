@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use rewardsmith::env::{AssetRoots, Env};
 use rewardsmith::render::{self, Frame, RenderError, Renderer};
 use rewardsmith::rl::Actor;
@@ -79,7 +78,7 @@ pub fn run(args: FramesArgs) -> Result<()> {
     }
     let mut obs = env.reset(Some(args.seed))?;
     let renderer = Renderer::for_env(&env)?.with_size(w, h)?;
-    let bar = progress(args.steps + 1);
+    let bar = crate::cli::progress_bar(args.steps + 1, "frames");
     let mut frames: Vec<Frame> = Vec::with_capacity(args.steps as usize + 1);
     let mut episodes = 0u64;
     for step in 0..=args.steps {
@@ -124,14 +123,4 @@ pub fn run(args: FramesArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A progress bar on stderr (hidden when stderr is not a terminal).
-fn progress(len: u64) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {per_sec}  eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
 }

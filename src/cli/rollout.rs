@@ -2,7 +2,6 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use rewardsmith::env::{AssetRoots, Env};
 use rewardsmith::reward::{RewardOut, builtin_path, load_program};
 use serde_json::json;
@@ -60,7 +59,7 @@ pub fn run(args: RolloutArgs) -> Result<()> {
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let bar = progress(args.steps);
+    let bar = crate::cli::progress_bar(args.steps, "steps");
     let mut obs = env.reset(Some(args.seed))?;
     let mut episode = 0u64;
     let mut next = vec![0.0f32; obs.len()];
@@ -113,14 +112,4 @@ pub fn run(args: RolloutArgs) -> Result<()> {
         args.out.display()
     );
     Ok(())
-}
-
-/// A progress bar on stderr (hidden when stderr is not a terminal).
-fn progress(len: u64) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
 }

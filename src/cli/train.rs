@@ -2,7 +2,6 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use rewardsmith::env::AssetRoots;
 use rewardsmith::run::{self, Metrics, RunConfig, TrainOptions};
 use std::path::PathBuf;
@@ -78,11 +77,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
     };
     let (_, _, _, total) = cfg.shape()?;
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  eta {eta}  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = crate::cli::progress_bar(total, "steps");
     let opts = TrainOptions {
         resume,
         stop_after: args.stop_after,
