@@ -361,3 +361,39 @@ fn mp4_export_needs_ffmpeg_and_says_so() {
     }
     assert!(rewardsmith::render::write_gif(&path, &[], 25.0).is_err());
 }
+
+#[test]
+fn a_state_renders_as_the_world_it_was_read_from() {
+    // Every built-in env (tracking cameras, objects, free and fixed bases), after a few
+    // random steps: drawing the bodies from the State's poses gives the world's image.
+    for name in [
+        "cartpole",
+        "pendulum",
+        "mountain-car",
+        "reacher",
+        "ant",
+        "humanoid",
+        "arm-push",
+        "arm-lift",
+    ] {
+        let mut env = Env::load(name, &repo_roots()).expect("env loads");
+        env.reset(Some(3)).expect("reset");
+        for _ in 0..5 {
+            let a = env.sample_action();
+            env.step(&a).expect("step");
+        }
+        let r = Renderer::for_env(&env)
+            .expect("renderer")
+            .with_size(64, 64)
+            .expect("size");
+        let from_world = r.render(env.world());
+        let from_state = r.render_state(env.state());
+        let differ = from_world
+            .pixels()
+            .zip(from_state.pixels())
+            .filter(|(a, b)| a.0.iter().zip(b.0).any(|(x, y)| x.abs_diff(y) > 2))
+            .count();
+        // f32 poses through f64 and back: at most a few edge pixels may flip
+        assert!(differ <= 8, "{name}: {differ} of 4096 pixels differ");
+    }
+}

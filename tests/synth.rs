@@ -136,7 +136,7 @@ fn config(llm: LlmSettings, samples: usize, rounds: usize, steps: u64) -> SynthC
             task: "balance the pole".into(),
             samples,
             rounds,
-            steps_per_sample: steps,
+            steps_per_sample: Some(steps),
             check_steps: 50,
             ..SynthSettings::default()
         },
@@ -298,6 +298,7 @@ fn resume_after_interruption_asks_only_for_missing_replies() {
         roots: roots.clone(),
         prompts: Prompts::new(&roots.prompts_dir()),
         trainer: &trainer,
+        ranker: None,
     };
     // A reply the "interrupted" run already got, and a half-done sample without one.
     let dir = tmp.path().join("round_1/sample_0");
@@ -330,6 +331,7 @@ fn manual_backend_waits_for_reply_files() {
         roots: roots.clone(),
         prompts: Prompts::new(&roots.prompts_dir()),
         trainer: &trainer,
+        ranker: None,
     };
     let Outcome::Waiting { files, .. } = synth.run().unwrap() else {
         panic!("finished without replies")
@@ -424,6 +426,7 @@ fn a_round_goes_on_past_failed_samples() {
         roots: roots.clone(),
         prompts: Prompts::new(&roots.prompts_dir()),
         trainer: &trainer,
+        ranker: None,
     };
     let Outcome::Finished(report) = synth.run().unwrap() else {
         panic!("waiting")
@@ -483,6 +486,7 @@ fn n_samples_in_one_request_and_early_stop_at_the_target() {
         roots: roots.clone(),
         prompts: Prompts::new(&roots.prompts_dir()),
         trainer: &trainer,
+        ranker: None,
     };
     let Outcome::Finished(report) = synth.run().unwrap() else {
         panic!("waiting")
@@ -517,6 +521,7 @@ fn human_critique_waits_for_the_file_then_goes_into_the_prompt() {
         roots: roots.clone(),
         prompts: Prompts::new(&roots.prompts_dir()),
         trainer: &trainer,
+        ranker: None,
     };
     let Outcome::Waiting { files, .. } = synth.run().unwrap() else {
         panic!("went on without a critique")
@@ -676,6 +681,7 @@ fn a_reward_that_turns_nan_in_training_is_a_failed_sample() {
         roots: roots.clone(),
         prompts: Prompts::new(&roots.prompts_dir()),
         trainer: &trainer,
+        ranker: None,
     };
     let Outcome::Finished(report) = synth.run().unwrap() else {
         panic!("waiting")
@@ -699,4 +705,76 @@ fn a_reward_that_turns_nan_in_training_is_a_failed_sample() {
         std::fs::metadata(&summary).unwrap().modified().unwrap(),
         before
     );
+}
+
+#[test]
+fn human_rank_waits_for_a_ranking_feeds_it_back_and_keeps_the_pick() {
+    use rewardsmith::synth::config::{Feedback, TrainerKind};
+    use rewardsmith::synth::ranking::RankRequest;
+    let server = serve(vec![
+        Act::Reply(TRAIN_GOOD, "stop"),
+        Act::Reply(BAD, "stop"),
+        Act::Reply(GOOD, "stop"),
+        Act::Reply(BAD, "stop"),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(settings(&server.url), 2, 2, 2048);
+    cfg.synth.feedback = Feedback::HumanRank;
+    cfg.synth.trainer = TrainerKind::Train;
+    let roots = AssetRoots::discover();
+    let trainer =
+        TrainTrainer::with_exe(assert_cmd::cargo::cargo_bin("rewardsmith"), roots.clone());
+    let synth = |ranker| Synth {
+        config: cfg.clone(),
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+        ranker,
+    };
+    // Nobody at a terminal: the run writes the page and waits for ranking.json.
+    let Outcome::Waiting { files, what } = synth(None).run().unwrap() else {
+        panic!("went on without a ranking")
+    };
+    let round1 = tmp.path().join("round_1");
+    assert_eq!(files, vec![round1.join("ranking.json")]);
+    assert!(what.contains("rank.html"), "{what}");
+    let page = std::fs::read_to_string(round1.join("rank.html")).unwrap();
+    for k in 0..2 {
+        let gif = format!("sample_{k}/run/videos/final.gif");
+        assert!(page.contains(&gif), "{page}");
+        assert!(round1.join(&gif).is_file(), "{gif} missing");
+    }
+    assert!(page.contains("tilt"), "programs are on the page");
+    // A bad ranking file is one clear error naming the file.
+    std::fs::write(round1.join("ranking.json"), "{\"ranking\": [7]}").unwrap();
+    let e = format!("{:#}", synth(None).run().unwrap_err());
+    assert!(e.contains("ranking.json") && e.contains("sample 7"), "{e}");
+    // The person prefers sample 1 (the tilting reward), whatever its success rate.
+    std::fs::write(round1.join("ranking.json"), "{\"ranking\": [1, 0]}").unwrap();
+    let asked = Mutex::new(Vec::new());
+    let ranker = |req: &RankRequest| -> anyhow::Result<Option<Vec<usize>>> {
+        asked.lock().unwrap().push((req.round, req.samples.len()));
+        Ok(Some(vec![0, 1]))
+    };
+    let Outcome::Finished(report) = synth(Some(&ranker)).run().unwrap() else {
+        panic!("still waiting")
+    };
+    assert_eq!(
+        *asked.lock().unwrap(),
+        vec![(2, 2)],
+        "only round 2 is asked"
+    );
+    assert_eq!(server.requests.lock().unwrap().len(), 4, "nothing re-asked");
+    let p = std::fs::read_to_string(tmp.path().join("round_2/sample_0/prompt.md")).unwrap();
+    assert!(p.contains("1. sample 1\n2. sample 0"), "{p}");
+    assert!(p.contains("### sample 1 (ranked 1)"), "{p}");
+    assert!(
+        p.contains("Tilting the pole earns reward"),
+        "the pick's reply: {p}"
+    );
+    let best = report.best.unwrap();
+    assert_eq!((best.round, best.sample), (2, 0), "the latest pick is kept");
+    let written = std::fs::read_to_string(tmp.path().join("round_2/ranking.json")).unwrap();
+    assert!(written.contains("[\n    0,\n    1\n  ]"), "{written}");
 }

@@ -5,9 +5,11 @@ use clap::{Args, ValueEnum};
 use rewardsmith::env::AssetRoots;
 use rewardsmith::synth::config::{Backend, Feedback, SynthConfig, TrainerKind};
 use rewardsmith::synth::prompts::Prompts;
+use rewardsmith::synth::ranking::{self, RankRequest};
 use rewardsmith::synth::round::{Outcome, Synth};
 use rewardsmith::synth::train_trainer::TrainTrainer;
 use rewardsmith::synth::trainer::{PlannerTrainer, Trainer};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 /// `--llm`.
@@ -26,6 +28,10 @@ pub enum FeedbackKind {
     Auto,
     /// A written critique in `round_R/critique.md` (Text2Reward).
     HumanText,
+    /// A ranking of the candidates' rollout videos (ICPL): the command writes
+    /// `round_R/rank.html`, opens it, and asks for the ranking at the terminal (or waits
+    /// for `round_R/ranking.json`, e.g. from `rewardsmith view --compare`).
+    HumanRank,
 }
 
 /// `--trainer`.
@@ -55,7 +61,8 @@ pub struct SynthArgs {
     /// Rounds.
     #[arg(long)]
     rounds: Option<usize>,
-    /// Env-step budget per candidate.
+    /// Env-step budget per candidate (default: the env's `[train] total_steps` with
+    /// `--trainer train`, 2,000 with the planner).
     #[arg(long)]
     steps_per_sample: Option<u64>,
     /// What evaluates the candidates (default `train`).
@@ -129,7 +136,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
         s.rounds = v;
     }
     if let Some(v) = a.steps_per_sample {
-        s.steps_per_sample = v;
+        s.steps_per_sample = Some(v);
     }
     if let Some(v) = a.trainer {
         s.trainer = match v {
@@ -144,6 +151,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
         s.feedback = match v {
             FeedbackKind::Auto => Feedback::Auto,
             FeedbackKind::HumanText => Feedback::HumanText,
+            FeedbackKind::HumanRank => Feedback::HumanRank,
         };
     }
     let l = &mut cfg.llm;
@@ -173,6 +181,9 @@ pub fn run(a: SynthArgs) -> Result<()> {
         roots,
         prompts,
         trainer: trainer.as_ref(),
+        ranker: std::io::stdin().is_terminal().then_some(
+            &ask_ranking as &(dyn Fn(&RankRequest) -> Result<Option<Vec<usize>>> + Sync),
+        ),
     };
     match synth.run()? {
         Outcome::Finished(report) => {
@@ -210,6 +221,46 @@ pub fn run(a: SynthArgs) -> Result<()> {
             // Not an error: the run is paused. Exit 2 so scripts can tell.
             eprintln!("{msg}");
             std::process::exit(2)
+        }
+    }
+}
+
+/// Ask for a ranking at the terminal after opening the page in a browser; an empty line
+/// (or end of input) defers it to `ranking.json`.
+fn ask_ranking(req: &RankRequest) -> Result<Option<Vec<usize>>> {
+    let ids: Vec<usize> = req.samples.iter().map(|(k, _)| *k).collect();
+    eprintln!(
+        "\nround {}: watch the candidates in {}",
+        req.round,
+        req.page.display()
+    );
+    if let Err(e) = open::that_detached(&req.page) {
+        eprintln!("(could not open a browser: {e}; open the page yourself)");
+    }
+    for (_, line) in &req.samples {
+        eprintln!("  {line}");
+    }
+    let stdin = std::io::stdin();
+    loop {
+        eprint!(
+            "rank them best first (e.g. `{}`), or press Enter to rank later: ",
+            {
+                let mut e = ids.clone();
+                e.reverse();
+                e.iter()
+                    .map(|k| k.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        );
+        std::io::stderr().flush()?;
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 || line.trim().is_empty() {
+            return Ok(None);
+        }
+        match ranking::parse(&line, &ids) {
+            Ok(v) => return Ok(Some(v)),
+            Err(e) => eprintln!("{e}"),
         }
     }
 }

@@ -18,9 +18,10 @@ use rayon::prelude::*;
 use std::cell::RefCell;
 
 use crate::env::spec::CameraSpec;
-use crate::env::{Env, World};
+use crate::env::{BodyState, Env, State, World};
+use rapier3d::prelude::{Pose, Rotation, Vector};
 use raster::{CamVert, Projection, Target};
-use scene::{Material, Scene};
+use scene::{Material, Mesh, Mount, Scene};
 
 pub use video::{write_gif, write_mp4, write_pngs};
 
@@ -224,6 +225,14 @@ impl Renderer {
         }
     }
 
+    /// The camera for a state: shifted by the tracked body's xy position, if any.
+    pub fn camera_for_state(&self, state: &State) -> Camera {
+        match self.track.and_then(|b| state.bodies.get(b)) {
+            Some(b) => self.camera.shifted([b.pos[0] as f32, b.pos[1] as f32, 0.0]),
+            None => self.camera.clone(),
+        }
+    }
+
     /// Render one frame of `world` (a world of the env this renderer was made for).
     pub fn render(&self, world: &World) -> Frame {
         let mut frame = Frame::new(self.camera.width, self.camera.height);
@@ -237,11 +246,38 @@ impl Renderer {
         if frame.dimensions() != (cam.width, cam.height) {
             *frame = Frame::new(cam.width, cam.height);
         }
-        SCRATCH.with(|s| {
-            let (depth, verts) = &mut *s.borrow_mut();
-            depth.resize((cam.width * cam.height) as usize, 0.0);
-            draw(&self.scene, world, &cam, frame, depth, verts);
-        });
+        let phys = world.physics();
+        let pose_of = |mesh: &Mesh| {
+            let co = phys.colliders.get(mesh.collider)?;
+            // The collider's own pose is only synchronised by a physics step; a body
+            // moved by reset (or placed by a task) is current, so go through the parent.
+            Some(match (co.parent(), co.position_wrt_parent()) {
+                (Some(b), Some(rel)) => match phys.bodies.get(b) {
+                    Some(rb) => *rb.position() * *rel,
+                    None => *co.position(),
+                },
+                _ => *co.position(),
+            })
+        };
+        draw_with_scratch(&self.scene, pose_of, &cam, frame);
+    }
+
+    /// Render one frame of a state of this renderer's env: the bodies posed as the
+    /// state's body poses say (so a state recorded before an auto-reset still draws).
+    pub fn render_state(&self, state: &State) -> Frame {
+        let cam = self.camera_for_state(state);
+        let mut frame = Frame::new(cam.width, cam.height);
+        let pose_of = |mesh: &Mesh| match mesh.mount {
+            Mount::Body(rel) => state.bodies.get(mesh.body).map(|b| body_pose(b) * rel),
+            Mount::Fixed(p) => Some(p),
+        };
+        draw_with_scratch(&self.scene, pose_of, &cam, &mut frame);
+        frame
+    }
+
+    /// Render the frames of many states in parallel on rayon's current pool, in order.
+    pub fn render_states(&self, states: &[&State]) -> Vec<Frame> {
+        states.par_iter().map(|s| self.render_state(s)).collect()
     }
 
     /// Render the frames of many worlds in parallel on rayon's current pool (use
@@ -257,10 +293,31 @@ pub fn render_batch(renderer: &Renderer, worlds: &[&World]) -> Vec<Frame> {
     renderer.render_batch(worlds)
 }
 
-/// Draw `scene` posed as in `world`, seen by `cam`.
+/// A body's pose from its state (positions and quaternion in f64).
+fn body_pose(b: &BodyState) -> Pose {
+    let [w, x, y, z] = b.quat.map(|v| v as f32);
+    let t = Vector::new(b.pos[0] as f32, b.pos[1] as f32, b.pos[2] as f32);
+    Pose::from_parts(t, Rotation::from_xyzw(x, y, z, w).normalize())
+}
+
+/// Draw `scene` into `frame` (already `cam`-sized) with this thread's scratch buffers.
+fn draw_with_scratch(
+    scene: &Scene,
+    pose_of: impl Fn(&Mesh) -> Option<Pose>,
+    cam: &Camera,
+    frame: &mut Frame,
+) {
+    SCRATCH.with(|s| {
+        let (depth, verts) = &mut *s.borrow_mut();
+        depth.resize((cam.width * cam.height) as usize, 0.0);
+        draw(scene, pose_of, cam, frame, depth, verts);
+    });
+}
+
+/// Draw `scene`, each mesh at the pose `pose_of` gives (none: not drawn), seen by `cam`.
 fn draw(
     scene: &Scene,
-    world: &World,
+    pose_of: impl Fn(&Mesh) -> Option<Pose>,
     cam: &Camera,
     frame: &mut Frame,
     depth: &mut [f32],
@@ -283,23 +340,13 @@ fn draw(
     // The light in camera coordinates.
     let l = scene::LIGHT_DIR;
     let light = [dot(l, right), dot(l, up), dot(l, forward)];
-    let phys = world.physics();
     for mesh in &scene.meshes {
-        let Some(co) = phys.colliders.get(mesh.collider) else {
+        let Some(pose) = pose_of(mesh) else {
             continue;
-        };
-        // The collider's own pose is only synchronised by a physics step; a body moved
-        // by reset (or placed by a task) is current, so go through the parent.
-        let pose = match (co.parent(), co.position_wrt_parent()) {
-            (Some(b), Some(rel)) => match phys.bodies.get(b) {
-                Some(rb) => *rb.position() * *rel,
-                None => *co.position(),
-            },
-            _ => *co.position(),
         };
         verts.clear();
         verts.extend(mesh.vertices.iter().zip(&mesh.uv).map(|(v, uv)| {
-            let p = pose.transform_point(rapier3d::prelude::Vector::new(v[0], v[1], v[2]));
+            let p = pose.transform_point(Vector::new(v[0], v[1], v[2]));
             let d = [p.x - cam.eye[0], p.y - cam.eye[1], p.z - cam.eye[2]];
             CamVert {
                 p: [dot(d, right), dot(d, up), dot(d, forward)],

@@ -43,6 +43,15 @@ pub enum Material {
     Checker,
 }
 
+/// How a mesh is placed in the world.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mount {
+    /// Moves with body [`Mesh::body`]: the collider's pose relative to that body.
+    Body(Pose),
+    /// A collider without a body, fixed at this world pose.
+    Fixed(Pose),
+}
+
 /// One collider's triangles in its local frame.
 #[derive(Debug, Clone)]
 pub struct Mesh {
@@ -50,6 +59,8 @@ pub struct Mesh {
     pub collider: ColliderHandle,
     /// Body index (layout order) the collider belongs to.
     pub body: usize,
+    /// Where the mesh hangs in the world.
+    pub mount: Mount,
     /// RGB colour in 0..1.
     pub color: [f32; 3],
     /// Solid or checker.
@@ -79,9 +90,14 @@ impl Scene {
             let body = co.user_data as usize;
             let c = colors.get(body).copied().unwrap_or([0.7, 0.7, 0.7]);
             let color = [c[0] as f32, c[1] as f32, c[2] as f32];
+            let mount = match (co.parent(), co.position_wrt_parent()) {
+                (Some(_), Some(rel)) => Mount::Body(*rel),
+                _ => Mount::Fixed(*co.position()),
+            };
             let mut mesh = Mesh {
                 collider: handle,
                 body,
+                mount,
                 color,
                 material: Material::Solid,
                 vertices: Vec::new(),

@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 
 use crate::env::spec::SuccessWhen;
 use crate::env::{StepFlags, VecEnv};
+use crate::reward::clip::{ClipTerm, HeldScores};
 use crate::reward::{Reward, RewardOut};
+
+/// Name of the reward component the CLIP term adds.
+pub const CLIP_COMPONENT: &str = "clip";
 
 /// One finished episode.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -36,6 +40,7 @@ pub struct DriverState {
     envs: Vec<Vec<u8>>,
     obs: Vec<f32>,
     running: Vec<Running>,
+    clip_held: Option<HeldScores>,
 }
 
 /// Vectorised envs with rewards, success and episode statistics.
@@ -43,8 +48,11 @@ pub struct EnvDriver {
     /// The envs.
     pub venv: VecEnv,
     reward: Box<dyn Reward>,
+    use_program: bool,
+    clip: Option<ClipTerm>,
     success: Box<dyn Reward>,
     success_when: SuccessWhen,
+    ended: Vec<bool>,
     /// Observations to act on (flat `n × obs_dim`).
     pub obs: Vec<f32>,
     /// Observations at the end of the last step, before resets.
@@ -78,8 +86,11 @@ impl EnvDriver {
             obs,
             venv,
             reward,
+            use_program: true,
+            clip: None,
             success,
             success_when,
+            ended: vec![false; n],
             rewards: vec![0.0; n],
             flags: vec![
                 StepFlags {
@@ -94,6 +105,19 @@ impl EnvDriver {
             finished: Vec::new(),
             components: BTreeMap::new(),
         })
+    }
+
+    /// Add a CLIP term (component [`CLIP_COMPONENT`]) to the reward; with `use_program`
+    /// false the reward program is not run and the CLIP term is the whole reward.
+    pub fn with_clip(mut self, term: ClipTerm, use_program: bool) -> Self {
+        self.clip = Some(term);
+        self.use_program = use_program;
+        self
+    }
+
+    /// Wall-clock seconds the CLIP term has spent so far (0 without one).
+    pub fn clip_seconds(&self) -> f64 {
+        self.clip.as_ref().map_or(0.0, ClipTerm::seconds)
     }
 
     /// Number of envs.
@@ -118,9 +142,27 @@ impl EnvDriver {
         self.obs.copy_from_slice(&b.obs);
         self.final_obs.copy_from_slice(&b.final_obs);
         self.flags.copy_from_slice(&b.flags);
-        self.reward
-            .eval_batch(&b.states, &mut self.outs)
-            .context("reward program failed")?;
+        if self.use_program {
+            self.reward
+                .eval_batch(&b.states, &mut self.outs)
+                .context("reward program failed")?;
+        } else {
+            for o in &mut self.outs {
+                o.total = 0.0;
+                o.components.clear();
+            }
+        }
+        if let Some(clip) = &mut self.clip {
+            for (e, f) in self.ended.iter_mut().zip(&self.flags) {
+                *e = f.terminated || f.truncated;
+            }
+            let terms = clip
+                .step(&b.states, &self.ended)
+                .context("CLIP reward failed")?;
+            for (o, t) in self.outs.iter_mut().zip(terms) {
+                add_component(o, CLIP_COMPONENT, t)?;
+            }
+        }
         self.success
             .success_batch(&b.states, &mut self.succ)
             .context("success program failed")?;
@@ -174,6 +216,7 @@ impl EnvDriver {
                 .collect::<Result<_, _>>()?,
             obs: self.obs.clone(),
             running: self.running.clone(),
+            clip_held: self.clip.as_ref().map(|c| c.held().clone()),
         })
     }
 
@@ -190,6 +233,28 @@ impl EnvDriver {
         }
         self.obs = s.obs;
         self.running = s.running;
+        match (&mut self.clip, s.clip_held) {
+            (Some(c), Some(h)) => c.set_held(h)?,
+            (None, None) => {}
+            (c, _) => anyhow::bail!(
+                "the checkpoint was written {} a CLIP reward and this run is {} one",
+                if c.is_some() { "without" } else { "with" },
+                if c.is_some() { "with" } else { "without" }
+            ),
+        }
         Ok(())
     }
+}
+
+/// Add `value` as component `name` (kept in name order) to a reward and its total; fails
+/// if the reward already has a component of that name.
+fn add_component(o: &mut RewardOut, name: &str, value: f64) -> Result<()> {
+    match o.components.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+        Ok(_) => anyhow::bail!(
+            "the reward program returns a component named `{name}`, which the CLIP term uses; rename it"
+        ),
+        Err(at) => o.components.insert(at, (name.to_string(), value)),
+    }
+    o.total += value;
+    Ok(())
 }

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod batch;
+pub mod clip;
 pub mod plot;
 pub mod tensorboard;
 pub mod video;
@@ -31,6 +32,7 @@ use crate::reward::{ScriptReward, load_program};
 use crate::rl::ppo::{Ppo, PpoConfig, UpdateStats};
 use crate::rl::sac::{Sac, SacConfig};
 use crate::rl::{Actor, EnvDriver, Episode, Learner};
+use clip::ClipConfig;
 
 /// Everything needed to reproduce a run (written as `config.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +58,9 @@ pub struct RunConfig {
     /// SAC hyperparameters (defaults, then the command line).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sac: Option<SacConfig>,
+    /// A CLIP reward, alone or added to the reward program.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip: Option<ClipConfig>,
 }
 
 impl RunConfig {
@@ -79,6 +84,7 @@ impl RunConfig {
             device: "cpu".into(),
             ppo: Some(ppo),
             sac: None,
+            clip: None,
         })
     }
 
@@ -144,6 +150,9 @@ impl RunConfig {
             s.validate()?;
         }
         device(&self.device)?;
+        if let Some(c) = &self.clip {
+            c.validate()?;
+        }
         Ok(())
     }
 
@@ -182,6 +191,9 @@ pub struct Metrics {
     pub stats: UpdateStats,
     /// Env steps per wall-clock second over this update (rollout + update).
     pub steps_per_s: f64,
+    /// Seconds of this update spent rendering and scoring frames for the CLIP reward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_s: Option<f64>,
     /// Wall-clock seconds since the run started (summed over resumes).
     pub wall_s: f64,
 }
@@ -216,6 +228,9 @@ pub struct Summary {
     pub eval: EvalResult,
     /// FNV-1a hash of the final policy's weights (bit-level identity check).
     pub policy_hash: String,
+    /// Seconds of training spent in the CLIP reward (summed over resumes), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_s: Option<f64>,
 }
 
 /// Small metadata of a checkpoint.
@@ -224,6 +239,8 @@ struct CheckpointMeta {
     update: u64,
     global_step: u64,
     wall_s: f64,
+    #[serde(default)]
+    clip_s: f64,
 }
 
 /// Options of one training invocation.
@@ -278,7 +295,15 @@ fn driver(cfg: &RunConfig, n: usize, seed: u64) -> Result<EnvDriver> {
     let when: SuccessWhen = venv.compiled().spec.rewards.success_when;
     let reward = script(&cfg.reward, &layout)?;
     let success = script(&cfg.success, &layout)?;
-    EnvDriver::new(venv, reward, success, when, seed)
+    let term = match &cfg.clip {
+        Some(c) => Some((c.term(&venv.envs()[0], n, &cfg.device)?, c.program)),
+        None => None,
+    };
+    let drv = EnvDriver::new(venv, reward, success, when, seed)?;
+    Ok(match term {
+        Some((t, program)) => drv.with_clip(t, program),
+        None => drv,
+    })
 }
 
 /// Seed of the learner's RNG stream (distinct from the envs' `seed + i`).
@@ -336,6 +361,7 @@ pub fn train(
     };
     let metrics_path = dir.join("metrics.jsonl");
     let mut wall0 = 0.0;
+    let mut clip0 = 0.0;
     if opts.resume {
         let ck = latest_checkpoint(dir)
             .with_context(|| format!("{}: no checkpoint to resume from", dir.display()))?;
@@ -346,6 +372,7 @@ pub fn train(
         drv.load(state)?;
         let meta: CheckpointMeta = serde_json::from_slice(&std::fs::read(ck.join("meta.json"))?)?;
         wall0 = meta.wall_s;
+        clip0 = meta.clip_s;
         // Drop metrics written after the checkpoint (the killed part of the run).
         let kept: Vec<String> = std::fs::read_to_string(&metrics_path)
             .unwrap_or_default()
@@ -385,11 +412,12 @@ pub fn train(
             return Ok(None);
         }
         let t = Instant::now();
+        let clip_before = drv.clip_seconds();
         let stats = ppo
             .iterate(&mut drv)
             .with_context(|| format!("training stopped in update {}", ppo.update() + 1))?;
         let (eps, comps) = drv.take_stats();
-        let m = metrics_line(
+        let mut m = metrics_line(
             ppo.as_ref(),
             &eps,
             &comps,
@@ -397,6 +425,7 @@ pub fn train(
             t.elapsed().as_secs_f64(),
             wall(&start),
         );
+        m.clip_s = cfg.clip.is_some().then(|| drv.clip_seconds() - clip_before);
         let mut line = serde_json::to_string(&m)?;
         line.push('\n');
         metrics_file.write_all(line.as_bytes())?;
@@ -405,7 +434,8 @@ pub fn train(
             .context("writing the TensorBoard event file")?;
         on_update(&m);
         if ppo.update().is_multiple_of(every.max(1)) || ppo.done() {
-            checkpoint(dir, ppo.as_ref(), &drv, wall(&start))?;
+            let times = (wall(&start), clip0 + drv.clip_seconds());
+            checkpoint(dir, ppo.as_ref(), &drv, times)?;
         }
         if let Some(k) = opts.video_every
             && ppo.update().is_multiple_of(k.max(1))
@@ -428,6 +458,7 @@ pub fn train(
         wall_s: train_wall,
         eval,
         policy_hash: policy_hash(&actor),
+        clip_s: cfg.clip.is_some().then(|| clip0 + drv.clip_seconds()),
     };
     write_atomic(
         &dir.join("summary.json"),
@@ -491,12 +522,19 @@ fn metrics_line(
             .collect(),
         stats,
         steps_per_s: ppo.steps_per_iteration() as f64 / secs.max(1e-9),
+        clip_s: None,
         wall_s,
     }
 }
 
 /// Write a checkpoint atomically: a temp directory renamed into place, then `latest`.
-fn checkpoint(dir: &Path, ppo: &dyn Learner, drv: &EnvDriver, wall_s: f64) -> Result<()> {
+/// `times`: wall-clock and CLIP seconds of the run so far.
+fn checkpoint(
+    dir: &Path,
+    ppo: &dyn Learner,
+    drv: &EnvDriver,
+    (wall_s, clip_s): (f64, f64),
+) -> Result<()> {
     let ck = dir.join("checkpoints");
     std::fs::create_dir_all(&ck)?;
     let name = format!("update-{:06}", ppo.update());
@@ -513,6 +551,7 @@ fn checkpoint(dir: &Path, ppo: &dyn Learner, drv: &EnvDriver, wall_s: f64) -> Re
         update: ppo.update(),
         global_step: ppo.global_step(),
         wall_s,
+        clip_s,
     };
     std::fs::write(tmp.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
     let dst = ck.join(&name);

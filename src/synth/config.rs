@@ -5,6 +5,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::spec::TrainSpec;
+use crate::rl::ppo::PpoConfig;
+
 /// Where replies come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -75,6 +78,9 @@ pub enum Feedback {
     Auto,
     /// A person's written critique (`round_R/critique.md`) plus the reflection.
     HumanText,
+    /// A person's ranking of the candidates' rollout videos (`round_R/ranking.json`,
+    /// ICPL); needs the `train` trainer, whose runs record the videos.
+    HumanRank,
 }
 
 /// What evaluates each candidate.
@@ -100,11 +106,14 @@ pub struct SynthSettings {
     pub samples: usize,
     /// Rounds.
     pub rounds: usize,
-    /// Env-step budget of each candidate's training.
-    pub steps_per_sample: u64,
+    /// Env-step budget of each candidate's training; unset: the env's `[train]
+    /// total_steps` (or PPO's default) with the `train` trainer, [`PLANNER_STEPS`] with
+    /// the planner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps_per_sample: Option<u64>,
     /// Steps of the random-policy dry run (the reward check) before training.
     pub check_steps: u64,
-    /// `auto` or `human-text`.
+    /// `auto`, `human-text` or `human-rank`.
     pub feedback: Feedback,
     /// Stop once the best success rate reaches this.
     pub target_success: f64,
@@ -114,6 +123,23 @@ pub struct SynthSettings {
     pub trainer: TrainerKind,
 }
 
+/// Default env-step budget of a candidate with the planner trainer.
+pub const PLANNER_STEPS: u64 = 2000;
+
+impl SynthSettings {
+    /// The env-step budget of each candidate for an env whose `[train]` table is
+    /// `train` (see [`SynthSettings::steps_per_sample`]).
+    pub fn steps_for(&self, train: Option<&TrainSpec>) -> u64 {
+        match (self.steps_per_sample, self.trainer) {
+            (Some(n), _) => n,
+            (None, TrainerKind::Planner) => PLANNER_STEPS,
+            (None, TrainerKind::Train) => train
+                .and_then(|t| t.total_steps)
+                .unwrap_or(PpoConfig::default().total_steps),
+        }
+    }
+}
+
 impl Default for SynthSettings {
     fn default() -> Self {
         Self {
@@ -121,7 +147,7 @@ impl Default for SynthSettings {
             task: String::new(),
             samples: 4,
             rounds: 3,
-            steps_per_sample: 2000,
+            steps_per_sample: None,
             check_steps: 500,
             feedback: Feedback::Auto,
             target_success: 1.0,
@@ -160,10 +186,14 @@ impl SynthConfig {
         anyhow::ensure!(s.samples >= 1, "samples must be at least 1");
         anyhow::ensure!(s.rounds >= 1, "rounds must be at least 1");
         anyhow::ensure!(
-            s.steps_per_sample >= 1,
+            s.steps_per_sample != Some(0),
             "steps-per-sample must be at least 1"
         );
         anyhow::ensure!(s.check_steps >= 1, "check_steps must be at least 1");
+        anyhow::ensure!(
+            !(s.feedback == Feedback::HumanRank && s.trainer == TrainerKind::Planner),
+            "--feedback human-rank needs --trainer train: the planner leaves no policy to watch"
+        );
         let l = &self.llm;
         anyhow::ensure!(l.timeout_s > 0.0, "[llm] timeout_s must be positive");
         anyhow::ensure!(l.parallel >= 1, "[llm] parallel must be at least 1");
@@ -172,5 +202,25 @@ impl SynthConfig {
             "[llm] backoff must be non-negative"
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidate_budget_defaults_to_the_env_then_ppo_then_the_planner() {
+        let mut s = SynthSettings::default();
+        let train = TrainSpec {
+            total_steps: Some(60_000),
+            ..TrainSpec::default()
+        };
+        assert_eq!(s.steps_for(Some(&train)), 60_000);
+        assert_eq!(s.steps_for(None), PpoConfig::default().total_steps);
+        s.trainer = TrainerKind::Planner;
+        assert_eq!(s.steps_for(Some(&train)), PLANNER_STEPS);
+        s.steps_per_sample = Some(123);
+        assert_eq!(s.steps_for(Some(&train)), 123);
     }
 }

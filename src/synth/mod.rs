@@ -1,12 +1,13 @@
 //! Reward synthesis: an LLM writes K reward programs per round, rewardsmith checks and
 //! evaluates each, and feeds fitness, reward statistics and errors back (Eureka,
-//! Text2Reward).
+//! Text2Reward), or a person's ranking of the candidates' rollouts (ICPL).
 
 pub mod config;
 pub mod extract;
 pub mod llm;
 pub mod plot;
 pub mod prompts;
+pub mod ranking;
 pub mod round;
 pub mod train_trainer;
 pub mod trainer;

@@ -65,8 +65,7 @@ impl Prompts {
 
 impl Prompts {
     /// The ranking prompt (ICPL): `ranking` is the person's order, best first, as text;
-    /// `candidates` lists each candidate's program and fitness. For the human-rank
-    /// feedback mode (the HTML page of rollout GIFs comes with the viewer and `train`).
+    /// `candidates` lists each candidate's program and fitness (`--feedback human-rank`).
     pub fn ranking(&self, round: usize, ranking: &str, candidates: &str) -> anyhow::Result<String> {
         self.fill(
             RANKING,

@@ -19,8 +19,9 @@ use super::config::{Backend, Feedback, SynthConfig};
 use super::extract::extract_program;
 use super::llm::{Choice, LlmClient, Message, Usage};
 use super::prompts::{self, Prompts, reflection};
+use super::ranking::{self, RankRequest, Ranker};
 use super::trainer::{CandidateRequest, CandidateResult, Trainer};
-use crate::env::{AssetRoots, Env};
+use crate::env::{AssetRoots, Env, EnvSpec};
 use crate::reward::ScriptProgram;
 use crate::reward::check::check_program;
 
@@ -155,6 +156,9 @@ pub struct Synth<'a> {
     pub prompts: Prompts,
     /// What evaluates candidates.
     pub trainer: &'a dyn Trainer,
+    /// Asks a person for a round's ranking (`--feedback human-rank`); without one, the
+    /// run waits for `round_R/ranking.json`.
+    pub ranker: Option<Ranker<'a>>,
 }
 
 /// Run `f` over `items` on `workers` threads; results in item order.
@@ -343,20 +347,44 @@ impl Synth<'_> {
                 .iter()
                 .map(|t| t.record.clone().expect("every sample has a record"))
                 .collect();
-            // Best of this round, and best so far.
-            let round_best = records
-                .iter()
-                .filter(|s| s.key().is_some())
-                .fold(None::<&SampleRecord>, |b, s| match b {
-                    Some(b) if b.key() >= s.key() => Some(b),
-                    _ => Some(s),
-                })
-                .cloned();
+            // A person's ranking (ICPL), when asked for.
+            let ranked = match cfg.synth.feedback {
+                Feedback::HumanRank => match self.human_ranking(r, &records)? {
+                    Some(v) => Some(v),
+                    None => {
+                        let dir = self.out.join(format!("round_{r}"));
+                        rounds.push(records);
+                        self.write_reports(&rounds, best.as_ref(), &usage)?;
+                        return Ok(Outcome::Waiting {
+                            files: vec![dir.join(ranking::RANKING_FILE)],
+                            what: format!(
+                                "your ranking of round {r}'s candidates, best first (watch them in {})",
+                                dir.join(ranking::PAGE_FILE).display()
+                            ),
+                        });
+                    }
+                },
+                _ => None,
+            };
+            // Best of this round (the person's first pick, or the fittest), and best so
+            // far (with a ranking: the latest pick, as ICPL keeps the preferred one).
+            let round_best = match ranked.as_ref().and_then(|v| v.first()) {
+                Some(&k) => Some(records[k].clone()),
+                None => records
+                    .iter()
+                    .filter(|s| s.key().is_some())
+                    .fold(None::<&SampleRecord>, |b, s| match b {
+                        Some(b) if b.key() >= s.key() => Some(b),
+                        _ => Some(s),
+                    })
+                    .cloned(),
+            };
             if let Some(rb) = &round_best {
                 let key = rb.key().expect("evaluated");
-                if best
-                    .as_ref()
-                    .is_none_or(|b| (b.success_rate, b.task_return) < key)
+                if ranked.is_some()
+                    || best
+                        .as_ref()
+                        .is_none_or(|b| (b.success_rate, b.task_return) < key)
                 {
                     let program = std::fs::read_to_string(
                         sample_dir(&self.out, r, rb.sample).join("program.luau"),
@@ -393,7 +421,7 @@ impl Synth<'_> {
                     let result = rb.result.as_ref().expect("evaluated");
                     let fitness = format!("{:.3}", result.success_rate);
                     let round_s = r.to_string();
-                    let steps = cfg.synth.steps_per_sample.to_string();
+                    let steps = self.steps()?.to_string();
                     let refl = reflection(result);
                     let text = match cfg.synth.feedback {
                         Feedback::Auto => self.prompts.fill(
@@ -408,6 +436,15 @@ impl Synth<'_> {
                                 ("samples", samples.trim_end()),
                             ],
                         )?,
+                        Feedback::HumanRank => {
+                            let order = ranked.as_deref().unwrap_or_default();
+                            let (evaluated, programs) = self.evaluated(r, records)?;
+                            self.prompts.ranking(
+                                r,
+                                ranking::ranking_text(order).trim_end(),
+                                ranking::candidates_text(order, &evaluated, &programs).trim_end(),
+                            )?
+                        }
                         Feedback::HumanText => {
                             let path = self.out.join(format!("round_{r}")).join("critique.md");
                             let Ok(critique) = std::fs::read_to_string(&path) else {
@@ -470,6 +507,67 @@ impl Synth<'_> {
             stopped_early,
             usage,
         }))
+    }
+
+    /// The evaluated samples of round `r` and their programs.
+    fn evaluated<'r>(
+        &self,
+        r: usize,
+        records: &'r [SampleRecord],
+    ) -> anyhow::Result<(Vec<&'r SampleRecord>, Vec<String>)> {
+        let evaluated: Vec<&SampleRecord> = records
+            .iter()
+            .filter(|s| s.status == Status::Evaluated)
+            .collect();
+        let programs = evaluated
+            .iter()
+            .map(|s| {
+                let p = sample_dir(&self.out, r, s.sample).join("program.luau");
+                std::fs::read_to_string(&p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok((evaluated, programs))
+    }
+
+    /// The person's ranking of round `r` (`--feedback human-rank`): from
+    /// `round_R/ranking.json`, else from the ranker after writing the page; `None`
+    /// when it is not given yet. Rounds with fewer than two evaluated samples are not
+    /// asked about.
+    fn human_ranking(
+        &self,
+        r: usize,
+        records: &[SampleRecord],
+    ) -> anyhow::Result<Option<Vec<usize>>> {
+        let (evaluated, programs) = self.evaluated(r, records)?;
+        let ids: Vec<usize> = evaluated.iter().map(|s| s.sample).collect();
+        if ids.len() < 2 {
+            return Ok(Some(ids));
+        }
+        let dir = self.out.join(format!("round_{r}"));
+        let file = dir.join(ranking::RANKING_FILE);
+        if let Some(v) = ranking::read(&file, &ids)? {
+            return Ok(Some(v));
+        }
+        let page = dir.join(ranking::PAGE_FILE);
+        write(&page, &ranking::page(r, &evaluated, &programs))?;
+        let Some(ask) = self.ranker else {
+            return Ok(None);
+        };
+        let req = RankRequest {
+            round: r,
+            page,
+            file: file.clone(),
+            samples: evaluated
+                .iter()
+                .map(|s| (s.sample, ranking::describe(s)))
+                .collect(),
+        };
+        let Some(v) = ask(&req)? else {
+            return Ok(None);
+        };
+        ranking::validate(&v, &ids).map_err(anyhow::Error::msg)?;
+        ranking::write(&file, &v)?;
+        Ok(Some(v))
     }
 
     /// Ask the LLM for the samples `missing`; returns each sample's reply or error.
@@ -608,9 +706,16 @@ impl Synth<'_> {
         Ok(Ok(CandidateRequest {
             env: s.env.clone(),
             program: path,
-            steps: s.steps_per_sample,
+            steps: self.steps()?,
             seed: s.seed,
         }))
+    }
+
+    /// Env-step budget of each candidate (the setting, else the env's or trainer's).
+    fn steps(&self) -> anyhow::Result<u64> {
+        let s = &self.config.synth;
+        let spec = EnvSpec::from_file(&self.roots.resolve_env(&s.env)?)?;
+        Ok(s.steps_for(spec.train.as_ref()))
     }
 
     fn write_reports(
@@ -629,7 +734,7 @@ impl Synth<'_> {
         )?;
         write(
             &self.out.join("summary.md"),
-            &summary_md(&self.config, rounds, best, usage),
+            &summary_md(&self.config, self.steps()?, rounds, best, usage),
         )?;
         super::plot::progress_png(
             &self.out.join("progress.png"),
@@ -685,6 +790,7 @@ fn messages_jsonl(out: &Path, rounds: usize, samples: usize) -> String {
 
 fn summary_md(
     cfg: &SynthConfig,
+    steps: u64,
     rounds: &[Vec<SampleRecord>],
     best: Option<&Best>,
     usage: &Usage,
@@ -698,7 +804,7 @@ fn summary_md(
         s.task,
         s.samples,
         s.rounds,
-        s.steps_per_sample,
+        steps,
         cfg.llm.model,
         cfg.llm.backend,
         usage.prompt_tokens,

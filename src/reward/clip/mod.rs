@@ -24,16 +24,18 @@ pub mod model;
 pub mod preprocess;
 pub mod registry;
 pub mod runtime;
+mod term;
 pub mod tokenize;
 
 pub use error::ClipError;
 pub use model::{ClipModel, LoadOptions, ModelFiles, read_frame};
 pub use runtime::Device;
+pub use term::ClipTerm;
 
 use nalgebra::{DMatrix, DVector};
 use std::path::Path;
 
-use crate::env::World;
+use crate::env::{State, World};
 use crate::render::{Frame, Renderer};
 
 /// The VLM-RM score of normalized embeddings against goal and baseline prompts.
@@ -195,21 +197,32 @@ impl ClipReward {
         self.score_frames(&refs)
     }
 
+    /// Renders `states` (in parallel, from their body poses) and scores the frames.
+    pub fn score_states(
+        &mut self,
+        renderer: &Renderer,
+        states: &[&State],
+    ) -> Result<Vec<f64>, ClipError> {
+        let frames = renderer.render_states(states);
+        let refs: Vec<&Frame> = frames.iter().collect();
+        self.score_frames(&refs)
+    }
+
     /// One step of `n` envs with the reward held between CLIP evaluations: renders and
-    /// scores only the worlds `held` says are due (one batch), and returns every env's
+    /// scores only the states `held` says are due (one batch), and returns every env's
     /// reward for this step.
     pub fn step_held(
         &mut self,
         held: &mut HeldScores,
         renderer: &Renderer,
-        worlds: &[&World],
+        states: &[State],
     ) -> Result<Vec<f64>, ClipError> {
         let due = held.due();
-        let due_worlds: Vec<&World> = due.iter().map(|&i| worlds[i]).collect();
-        let scores = if due_worlds.is_empty() {
+        let due_states: Vec<&State> = due.iter().map(|&i| &states[i]).collect();
+        let scores = if due_states.is_empty() {
             Vec::new()
         } else {
-            self.score_worlds(renderer, &due_worlds)?
+            self.score_states(renderer, &due_states)?
         };
         Ok(held.step(&due, &scores))
     }
@@ -218,7 +231,7 @@ impl ClipReward {
 /// Holds a per-env reward between CLIP evaluations: with `every = k`, env `i` is scored
 /// on its 1st, (k+1)th, (2k+1)th … step of an episode and the last score is repeated in
 /// between (so CLIP runs on 1/k of the frames).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HeldScores {
     every: u64,
     steps: Vec<u64>,

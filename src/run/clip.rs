@@ -1,0 +1,106 @@
+//! The `[clip]` table of a run's `config.toml`: a CLIP zero-shot reward (VLM-RM,
+//! Rocamonde et al. 2023, arXiv:2310.12921) used alone or added to the reward program.
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::env::Env;
+use crate::render::Renderer;
+use crate::reward::clip::runtime::SessionOptions;
+use crate::reward::clip::{ClipModel, ClipReward, ClipRewardSpec, ClipTerm, LoadOptions, registry};
+
+/// Model used when `--clip-model` is not given: OpenAI's ViT-B/32, the model VLM-RM
+/// reports most of its CLIP-reward results with besides the larger ViT-bigG.
+pub const DEFAULT_MODEL: &str = "clip-vit-base-patch32";
+
+/// CLIP reward settings (everything to rebuild the term).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipConfig {
+    /// Known model name (`rewardsmith models list`) or a model directory.
+    pub model: String,
+    /// Goal sentences (their normalized embeddings are averaged).
+    pub goal: Vec<String>,
+    /// Baseline sentences (may be empty when `alpha` is 0).
+    #[serde(default)]
+    pub baseline: Vec<String>,
+    /// Projection strength α in [0, 1] onto the goal − baseline direction.
+    pub alpha: f64,
+    /// Score every `every`-th step of an episode and hold the score in between.
+    pub every: u64,
+    /// Weight of the CLIP term in the reward.
+    pub weight: f64,
+    /// Whether the reward program's terms are added (`--reward` given) or the CLIP term
+    /// is the whole reward.
+    pub program: bool,
+    /// Frames per CLIP batch.
+    pub batch: usize,
+}
+
+impl ClipConfig {
+    /// Settings for a goal with VLM-RM's defaults: α = 0.5 with a baseline (0 without),
+    /// every step scored, weight 1, the default model.
+    pub fn new(goal: Vec<String>, baseline: Vec<String>) -> Self {
+        let alpha = if baseline.is_empty() { 0.0 } else { 0.5 };
+        Self {
+            model: DEFAULT_MODEL.to_string(),
+            goal,
+            baseline,
+            alpha,
+            every: 1,
+            weight: 1.0,
+            program: false,
+            batch: LoadOptions::default().batch,
+        }
+    }
+
+    /// Check the settings (the model is checked when the term is built).
+    pub fn validate(&self) -> Result<()> {
+        if self.goal.is_empty() || self.goal.iter().any(|g| g.trim().is_empty()) {
+            bail!("[clip] goal: give at least one non-empty goal sentence (--clip-goal)");
+        }
+        if !(0.0..=1.0).contains(&self.alpha) {
+            bail!("[clip] alpha must be in [0, 1], got {}", self.alpha);
+        }
+        if self.alpha > 0.0 && self.baseline.is_empty() {
+            bail!(
+                "[clip] alpha = {} projects onto the goal − baseline direction and needs a baseline sentence (--clip-baseline), or use --clip-alpha 0",
+                self.alpha
+            );
+        }
+        if self.every == 0 {
+            bail!("[clip] every must be at least 1 (--clip-every)");
+        }
+        if !self.weight.is_finite() {
+            bail!("[clip] weight must be a finite number, got {}", self.weight);
+        }
+        if self.batch == 0 {
+            bail!("[clip] batch must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Load the model, embed the prompts (through the on-disk cache) and build the term
+    /// for `n` envs of `env`'s kind, rendered by its camera.
+    pub fn term(&self, env: &Env, n: usize, device: &str) -> Result<ClipTerm> {
+        let cache = registry::cache_root();
+        let dir = registry::resolve(&self.model, &cache, &registry::manifests_dir())?;
+        let opts = LoadOptions {
+            session: SessionOptions {
+                device: device.parse().map_err(anyhow::Error::msg)?,
+                threads: 0,
+            },
+            batch: self.batch,
+        };
+        let model = ClipModel::load(&dir, opts)
+            .with_context(|| format!("loading the CLIP model `{}`", self.model))?;
+        let spec = ClipRewardSpec {
+            goal: self.goal.clone(),
+            baseline: self.baseline.clone(),
+            alpha: self.alpha,
+        };
+        let reward = ClipReward::new(model, &spec, Some(&cache))?;
+        let renderer = Renderer::for_env(env)?;
+        Ok(ClipTerm::new(reward, renderer, n, self.every, self.weight))
+    }
+}
