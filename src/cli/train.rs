@@ -61,6 +61,14 @@ pub struct TrainArgs {
     /// Score every K-th step of an episode with CLIP and hold the score in between.
     #[arg(long, value_name = "K", requires = "clip_goal", default_value_t = 1)]
     clip_every: u64,
+    /// Where the CLIP model runs: cpu, or gpu (CUDA/TensorRT through onnxruntime-gpu).
+    #[arg(
+        long,
+        value_name = "DEVICE",
+        requires = "clip_goal",
+        default_value = "cpu"
+    )]
+    clip_device: String,
     /// Weight W of the CLIP term: reward = program + W × CLIP (or W × CLIP alone).
     #[arg(long, value_name = "W", requires = "clip_goal", default_value_t = 1.0)]
     clip_weight: f64,
@@ -101,6 +109,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 };
                 c.every = args.clip_every;
                 c.weight = args.clip_weight;
+                c.device = args.clip_device.clone();
                 c.program = args.reward.is_some();
                 cfg.clip = Some(c);
             }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::env::Env;
 use crate::render::Renderer;
 use crate::reward::clip::runtime::SessionOptions;
-use crate::reward::clip::{ClipModel, ClipReward, ClipRewardSpec, ClipTerm, LoadOptions, registry};
+use crate::reward::clip::{
+    ClipModel, ClipReward, ClipRewardSpec, ClipTerm, Device, LoadOptions, registry,
+};
 
 /// Model used when `--clip-model` is not given: OpenAI's ViT-B/32, the model VLM-RM
 /// reports most of its CLIP-reward results with besides the larger ViT-bigG.
@@ -35,6 +37,8 @@ pub struct ClipConfig {
     pub program: bool,
     /// Frames per CLIP batch.
     pub batch: usize,
+    /// Where the model runs: `cpu`, or `gpu` (CUDA/TensorRT through onnxruntime-gpu).
+    pub device: String,
 }
 
 impl ClipConfig {
@@ -51,6 +55,7 @@ impl ClipConfig {
             weight: 1.0,
             program: false,
             batch: LoadOptions::default().batch,
+            device: "cpu".into(),
         }
     }
 
@@ -77,17 +82,20 @@ impl ClipConfig {
         if self.batch == 0 {
             bail!("[clip] batch must be at least 1");
         }
+        if let Err(e) = self.device.parse::<Device>() {
+            bail!("[clip] device: {e}");
+        }
         Ok(())
     }
 
     /// Load the model, embed the prompts (through the on-disk cache) and build the term
     /// for `n` envs of `env`'s kind, rendered by its camera.
-    pub fn term(&self, env: &Env, n: usize, device: &str) -> Result<ClipTerm> {
+    pub fn term(&self, env: &Env, n: usize) -> Result<ClipTerm> {
         let cache = registry::cache_root();
         let dir = registry::resolve(&self.model, &cache, &registry::manifests_dir())?;
         let opts = LoadOptions {
             session: SessionOptions {
-                device: device.parse().map_err(anyhow::Error::msg)?,
+                device: self.device.parse().map_err(anyhow::Error::msg)?,
                 threads: 0,
             },
             batch: self.batch,

@@ -296,7 +296,7 @@ fn driver(cfg: &RunConfig, n: usize, seed: u64) -> Result<EnvDriver> {
     let reward = script(&cfg.reward, &layout)?;
     let success = script(&cfg.success, &layout)?;
     let term = match &cfg.clip {
-        Some(c) => Some((c.term(&venv.envs()[0], n, &cfg.device)?, c.program)),
+        Some(c) => Some((c.term(&venv.envs()[0], n)?, c.program)),
         None => None,
     };
     let drv = EnvDriver::new(venv, reward, success, when, seed)?;
