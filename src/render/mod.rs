@@ -283,19 +283,9 @@ fn draw(
     // The light in camera coordinates.
     let l = scene::LIGHT_DIR;
     let light = [dot(l, right), dot(l, up), dot(l, forward)];
-    let phys = world.physics();
     for mesh in &scene.meshes {
-        let Some(co) = phys.colliders.get(mesh.collider) else {
+        let Some(pose) = scene::collider_pose(world, mesh.collider) else {
             continue;
-        };
-        // The collider's own pose is only synchronised by a physics step; a body moved
-        // by reset (or placed by a task) is current, so go through the parent.
-        let pose = match (co.parent(), co.position_wrt_parent()) {
-            (Some(b), Some(rel)) => match phys.bodies.get(b) {
-                Some(rb) => *rb.position() * *rel,
-                None => *co.position(),
-            },
-            _ => *co.position(),
         };
         verts.clear();
         verts.extend(mesh.vertices.iter().zip(&mesh.uv).map(|(v, uv)| {
