@@ -109,6 +109,22 @@ pub(crate) struct Sky(usize);
 /// Build and run the app; the error of a failed system, or of a renderer or window
 /// that could not start, is returned.
 pub(crate) fn run(opts: ViewOptions, sims: Vec<Sim>) -> Result<(), ViewerError> {
+    let failure = Failure::default();
+    let slot = failure.clone();
+    let outcome = run_catching(move || build(opts, sims, slot).run());
+    if let Some(e) = failure
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
+        return Err(e);
+    }
+    outcome
+}
+
+/// The app for `sims`: plugins, window, resources and systems.
+fn build(opts: ViewOptions, sims: Vec<Sim>, failure: Failure) -> App {
     let first = sims[0].env().compiled().spec.camera.clone();
     let scale = opts.scale.unwrap_or(match opts.output {
         Output::Window => (COMFORT_H / first.height as f32).max(1.0),
@@ -117,7 +133,6 @@ pub(crate) fn run(opts: ViewOptions, sims: Vec<Sim>) -> Result<(), ViewerError> 
     let view_w = ((first.width as f32 * scale).round() as u32).max(16);
     let view_h = ((first.height as f32 * scale).round() as u32).max(16);
     let layout = Layout::new(sims.len(), view_w, view_h);
-    let failure = Failure::default();
     let title = match &opts.compare {
         Some(_) => format!("rewardsmith view: {} runs", sims.len()),
         None => format!("rewardsmith view: {}", sims[0].env().compiled().spec.name),
@@ -179,7 +194,7 @@ pub(crate) fn run(opts: ViewOptions, sims: Vec<Sim>) -> Result<(), ViewerError> 
         seed: opts.seed,
         resets: 0,
     })
-    .insert_resource(failure.clone())
+    .insert_resource(failure)
     .add_systems(Startup, (setup_worlds, overlay::setup))
     .add_systems(
         Update,
@@ -195,22 +210,12 @@ pub(crate) fn run(opts: ViewOptions, sims: Vec<Sim>) -> Result<(), ViewerError> 
         )
             .chain(),
     );
-    let outcome = run_catching(&mut app);
-    drop(app);
-    if let Some(e) = failure
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-    {
-        return Err(e);
-    }
-    outcome
+    app
 }
 
-/// Run the app, turning a panic of the window system or renderer (no display, no
-/// adapter) into an error with advice instead of a backtrace.
-fn run_catching(app: &mut App) -> Result<(), ViewerError> {
+/// Build and run the app with `start`, turning a panic of the window system or the
+/// renderer (no display, no adapter) into an error with advice instead of a backtrace.
+fn run_catching(start: impl FnOnce() -> AppExit) -> Result<(), ViewerError> {
     let message: Arc<Mutex<Option<String>>> = Arc::default();
     let slot = message.clone();
     let previous = std::panic::take_hook();
@@ -225,7 +230,7 @@ fn run_catching(app: &mut App) -> Result<(), ViewerError> {
             .unwrap_or_else(PoisonError::into_inner)
             .get_or_insert(text);
     }));
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| app.run()));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(start));
     std::panic::set_hook(previous);
     let text = message
         .lock()
@@ -311,6 +316,13 @@ fn setup_worlds(
                     ..default()
                 }),
                 order: i as isize,
+                // A clear covers the whole window, not the viewport: only the first
+                // camera clears (every viewport is covered by its sky anyway).
+                clear_color: if i == 0 {
+                    ClearColorConfig::Default
+                } else {
+                    ClearColorConfig::None
+                },
                 ..default()
             },
             Projection::Perspective(PerspectiveProjection {

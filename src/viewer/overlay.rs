@@ -8,6 +8,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
 use super::app::{Comparing, Playback, Sims, Views};
+use super::camera::ViewCamera;
 use super::controls::{HELP, HELP_COMPARE};
 use super::layout::PANEL_W;
 use super::plot;
@@ -182,9 +183,10 @@ pub(crate) fn update(
     playback: Res<Playback>,
     comparing: Res<Comparing>,
     mut state: ResMut<OverlayState>,
+    cameras: Query<&ViewCamera>,
     mut texts: ParamSet<(
         Query<&mut Text, With<Header>>,
-        Query<(&mut Text, &Row)>,
+        Query<(&mut Text, &mut Node, &Row)>,
         Query<&mut Text, With<ErrorText>>,
         Query<&mut Text, With<HelpText>>,
         Query<(&mut Text, &ViewLabel)>,
@@ -223,6 +225,14 @@ pub(crate) fn update(
     } else {
         let _ = write!(head, "runs (return / success), ranked by click or digit:");
     }
+    if let Some(cam) = cameras.iter().find(|c| c.sim == 0) {
+        let bodies = &first.env().world().layout().bodies;
+        let follow = cam
+            .follow
+            .and_then(|f| bodies.get(f.body))
+            .map_or("none", String::as_str);
+        let _ = write!(head, "\nfollowing {follow}");
+    }
     if let Some(note) = &state.note {
         let _ = write!(head, "\n{note}");
     }
@@ -258,8 +268,16 @@ pub(crate) fn update(
             )
             .collect()
     };
-    for (mut t, row) in &mut texts.p1() {
+    for (mut t, mut node, row) in &mut texts.p1() {
         let s = rows.get(row.0).cloned().unwrap_or_default();
+        let display = if s.is_empty() {
+            Display::None
+        } else {
+            Display::Flex
+        };
+        if node.display != display {
+            node.display = display;
+        }
         if t.0 != s {
             t.0 = s;
         }
