@@ -17,7 +17,7 @@ use bevy::winit::{UpdateMode, WinitSettings};
 use rapier3d::prelude::ColliderHandle;
 
 use super::camera::ViewCamera;
-use super::capture::{self, Capture};
+use super::capture::{self, Capture, KeyRecording};
 use super::compare::Ranking;
 use super::layout::Layout;
 use super::mesh::{self, Shading};
@@ -184,6 +184,7 @@ fn build(opts: ViewOptions, sims: Vec<Sim>, failure: Failure) -> App {
         },
     })
     .insert_resource(Capture::new(&opts.output, &sims))
+    .init_resource::<KeyRecording>()
     .insert_resource(Comparing {
         set: opts.compare.clone(),
         ranking: Ranking::default(),
@@ -207,6 +208,7 @@ fn build(opts: ViewOptions, sims: Vec<Sim>, failure: Failure) -> App {
             overlay::update,
             capture::request,
             capture::finish,
+            capture::key_record,
         )
             .chain(),
     );

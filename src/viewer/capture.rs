@@ -1,5 +1,6 @@
 //! `--screenshot` and `--record`: capture the window after the frames' env steps and
-//! write a PNG, or a GIF/MP4 through [`crate::run::video`], then exit.
+//! write a PNG, or a GIF/MP4 through [`crate::run::video`], then exit. In a window,
+//! the V key starts and stops recording the session as a GIF in the working directory.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -9,6 +10,7 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
 use super::app::{Failure, Playback};
+use super::overlay::OverlayState;
 use super::sim::Sim;
 use super::{Output, ViewerError};
 use crate::render::{Frame, RenderError};
@@ -185,4 +187,81 @@ pub(crate) fn finish(
             exit.write(AppExit::error());
         }
     }
+}
+
+/// Recording started and stopped with the V key: every rendered frame.
+#[derive(Resource, Default)]
+pub(crate) struct KeyRecording {
+    active: bool,
+    stopping: bool,
+    slots: Slots,
+    started: Option<Instant>,
+    secs: f64,
+}
+
+/// V starts a recording, V again stops it; once every frame has arrived it is
+/// written to `rewardsmith-view-<unix seconds>.gif` (and `.mp4` with ffmpeg).
+pub(crate) fn key_record(
+    mut commands: Commands,
+    keys: Res<ButtonInput<KeyCode>>,
+    playback: Res<Playback>,
+    mut rec: ResMut<KeyRecording>,
+    mut overlay: ResMut<OverlayState>,
+) {
+    if playback.fixed_left.is_some() {
+        return;
+    }
+    if keys.just_pressed(KeyCode::KeyV) && !rec.stopping {
+        if rec.active {
+            rec.active = false;
+            rec.stopping = true;
+            rec.secs = rec.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        } else {
+            rec.active = true;
+            rec.started = Some(Instant::now());
+            rec.slots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+            overlay.note = Some("recording (V to stop)".into());
+        }
+    }
+    if rec.active {
+        let index = {
+            let mut s = rec.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            s.push(None);
+            s.len() - 1
+        };
+        grab(&mut commands, &rec.slots, index);
+    }
+    if !rec.stopping {
+        return;
+    }
+    let frames: Vec<Frame> = {
+        let s = rec.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if s.iter().any(Option::is_none) {
+            return;
+        }
+        s.iter()
+            .flatten()
+            .filter_map(|f| f.as_ref().ok().cloned())
+            .collect()
+    };
+    rec.stopping = false;
+    let n = frames.len();
+    let fps = (n as f64 / rec.secs.max(1e-3)).clamp(1.0, MAX_FPS);
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let path = PathBuf::from(format!("rewardsmith-view-{stamp}.gif"));
+    let video = EpisodeVideo {
+        steps: u32::try_from(n).unwrap_or(u32::MAX),
+        frames,
+        fps,
+    };
+    overlay.note = Some(match write_video(&path, &video) {
+        Ok(written) if n > 0 => format!("wrote {} ({n} frames)", written[0].display()),
+        Ok(_) => "nothing recorded".into(),
+        Err(e) => format!("recording: {e:#}"),
+    });
 }

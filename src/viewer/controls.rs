@@ -17,7 +17,9 @@ R      reset (next seed)
 [ ]    speed down / up
 C      back to the env camera
 F      follow the next body
+V      start / stop recording a GIF
 H      hide / show this help
+Esc    quit
 mouse  left: orbit, right: pan, wheel: zoom";
 
 /// Extra keys in a comparison.
@@ -84,6 +86,9 @@ pub(crate) fn keyboard(
     }
     if keys.just_pressed(KeyCode::KeyH) {
         overlay.help = !overlay.help;
+    }
+    if keys.just_pressed(KeyCode::Escape) {
+        exit.write(AppExit::Success);
     }
     if comparing.set.is_none() {
         return;
