@@ -4,10 +4,11 @@
 //!
 //! Controls: space play/pause, `.`/N single step, R reset (new seed), `[`/`]` speed
 //! ×¼…×8, mouse orbit (left drag), pan (right or middle drag) and zoom (wheel), C back
-//! to the env camera, F follow the next body, V start/stop recording a GIF, H hide
-//! the help, Esc quit; in a comparison digits or clicks rank the viewports, Backspace takes
+//! to the env camera, F follow the next body, V start/stop recording a GIF, H hide the
+//! help, Esc quit; in a comparison digits or clicks rank the viewports, Backspace takes
 //! back, Enter submits. The overlay shows the episode's return, step, success flag and
-//! reward with its components, and plots them over the episode. A `--reward` file is reloaded when it changes on disk.
+//! reward with its components, and plots them over the episode. A `--reward` file is
+//! reloaded when it changes on disk.
 //!
 //! `--screenshot FILE --frames N` and `--record FILE --frames N` step the env once per
 //! rendered frame (not by the clock), so what they show is deterministic.
