@@ -2,7 +2,7 @@
 //!
 //! Environments are data (`envs/*.toml`) simulated in rapier3d ([`env`]); rewards are
 //! sandboxed programs or model scores ([`reward`]); frames of the env camera come from
-//! [`render`].
+//! [`render`]; with the `viewer` feature, `viewer` shows them live in a bevy window.
 
 pub mod env;
 pub mod render;
@@ -10,3 +10,5 @@ pub mod reward;
 pub mod rl;
 pub mod run;
 pub mod synth;
+#[cfg(feature = "viewer")]
+pub mod viewer;

@@ -43,6 +43,9 @@ enum Command {
     Batch(cli::batch::BatchArgs),
     /// Evaluate a run's latest checkpoint with the deterministic policy.
     Eval(cli::train::EvalArgs),
+    /// Watch an env live in a window (bevy): a policy or a run acting, the reward and its
+    /// components plotted, reward hot reload, runs compared side by side.
+    View(cli::view::ViewArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -79,5 +82,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => cli::train::run(args),
         Command::Eval(args) => cli::train::eval(args),
         Command::Batch(args) => cli::batch::run(args),
+        Command::View(args) => cli::view::run(args),
     }
 }

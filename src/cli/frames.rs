@@ -59,23 +59,11 @@ pub fn run(args: FramesArgs) -> Result<()> {
     let actor: Option<Actor> = match args.policy.as_str() {
         "random" | "zero" => None,
         dir => Some(
-            rewardsmith::run::load_actor(std::path::Path::new(dir)).with_context(|| {
-                format!("--policy {dir}: expected `random`, `zero` or a training run directory")
-            })?,
+            rewardsmith::run::load_actor_for(std::path::Path::new(dir), &env).with_context(
+                || format!("--policy {dir}: expected `random`, `zero` or a training run directory"),
+            )?,
         ),
     };
-    if let Some(a) = &actor
-        && a.net.in_dim() != env.compiled().obs_dim()
-    {
-        bail!(
-            "--policy {}: its policy reads {} observations, but env `{}` has {}; give the \
-             env the run was trained on",
-            args.policy,
-            a.net.in_dim(),
-            env.compiled().spec.name,
-            env.compiled().obs_dim()
-        );
-    }
     let mut obs = env.reset(Some(args.seed))?;
     let renderer = Renderer::for_env(&env)?.with_size(w, h)?;
     let bar = crate::cli::progress_bar(args.steps + 1, "frames");

@@ -8,6 +8,7 @@ pub mod reward;
 pub mod rollout;
 pub mod synth;
 pub mod train;
+pub mod view;
 
 use indicatif::{ProgressBar, ProgressStyle};
 

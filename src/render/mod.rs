@@ -246,19 +246,7 @@ impl Renderer {
         if frame.dimensions() != (cam.width, cam.height) {
             *frame = Frame::new(cam.width, cam.height);
         }
-        let phys = world.physics();
-        let pose_of = |mesh: &Mesh| {
-            let co = phys.colliders.get(mesh.collider)?;
-            // The collider's own pose is only synchronised by a physics step; a body
-            // moved by reset (or placed by a task) is current, so go through the parent.
-            Some(match (co.parent(), co.position_wrt_parent()) {
-                (Some(b), Some(rel)) => match phys.bodies.get(b) {
-                    Some(rb) => *rb.position() * *rel,
-                    None => *co.position(),
-                },
-                _ => *co.position(),
-            })
-        };
+        let pose_of = |mesh: &Mesh| scene::collider_pose(world, mesh.collider);
         draw_with_scratch(&self.scene, pose_of, &cam, frame);
     }
 

@@ -118,6 +118,21 @@ impl Scene {
     }
 }
 
+/// The world pose of a collider of `world`. The collider's own pose is only
+/// synchronised by a physics step; a body moved by reset (or placed by a task) is
+/// current, so this goes through the parent body when there is one.
+pub fn collider_pose(world: &World, collider: ColliderHandle) -> Option<Pose> {
+    let phys = world.physics();
+    let co = phys.colliders.get(collider)?;
+    Some(match (co.parent(), co.position_wrt_parent()) {
+        (Some(b), Some(rel)) => match phys.bodies.get(b) {
+            Some(rb) => *rb.position() * *rel,
+            None => *co.position(),
+        },
+        _ => *co.position(),
+    })
+}
+
 /// Append `shape` placed at `pose` (in the collider frame) to `mesh`.
 fn tessellate(shape: &dyn Shape, pose: &Pose, mesh: &mut Mesh) {
     let (vtx, idx): (Vec<Vector>, Vec<[u32; 3]>) = if let Some(s) = shape.as_cuboid() {

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::env::spec::SuccessWhen;
-use crate::env::{AssetRoots, EnvSpec, VecEnv};
+use crate::env::{AssetRoots, Env, EnvSpec, VecEnv};
 use crate::reward::{ScriptReward, load_program};
 use crate::rl::ppo::{Ppo, PpoConfig, UpdateStats};
 use crate::rl::sac::{Sac, SacConfig};
@@ -587,6 +587,23 @@ pub fn load_actor(dir: &Path) -> Result<Actor> {
     let p = ck.join("actor.json");
     serde_json::from_slice(&std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?)
         .with_context(|| format!("parsing {}", p.display()))
+}
+
+/// [`load_actor`], checked to read `env`'s observations (a run of another env fails).
+pub fn load_actor_for(dir: &Path, env: &Env) -> Result<Actor> {
+    let actor = load_actor(dir)?;
+    let obs = env.compiled().obs_dim();
+    if actor.net.in_dim() != obs {
+        bail!(
+            "{}: its policy reads {} observations, but env `{}` has {}; give the env the \
+             run was trained on",
+            dir.display(),
+            actor.net.in_dim(),
+            env.compiled().spec.name,
+            obs
+        );
+    }
+    Ok(actor)
 }
 
 /// Run `episodes` episodes (env `i` seeded `seed + i`, one episode each) with the mean

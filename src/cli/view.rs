@@ -1,0 +1,149 @@
+//! `rewardsmith view`: the interactive bevy viewer (feature `viewer`).
+
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `view`.
+#[derive(Args, Debug)]
+pub struct ViewArgs {
+    /// Built-in env name or path to a spec file (default with --run: the run's env).
+    #[arg(long)]
+    env: Option<String>,
+    /// A training run directory whose latest checkpoint's deterministic policy acts.
+    #[arg(long, conflicts_with_all = ["policy", "compare"])]
+    run: Option<PathBuf>,
+    /// `random` or `zero` actions (when no --run is given).
+    #[arg(long, value_parser = ["random", "zero"], default_value = "random")]
+    policy: String,
+    /// Reward program (`.luau`), reloaded when it changes; default: the env's own (with
+    /// --run or --compare: each run's).
+    #[arg(long)]
+    reward: Option<PathBuf>,
+    /// Seed of the first episode (every compared run gets the same).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Playback speed, real time × X (0.25 to 8).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Viewport size relative to the env camera's image (default: 1 when capturing).
+    #[arg(long)]
+    scale: Option<f32>,
+    /// Save a PNG of the window after --frames frames (one env step each) and exit.
+    #[arg(long, requires = "frames", conflicts_with = "record")]
+    screenshot: Option<PathBuf>,
+    /// Record --frames frames (one env step each) as a GIF (or MP4 with ffmpeg) and exit.
+    #[arg(long, requires = "frames")]
+    record: Option<PathBuf>,
+    /// Frames to step before --screenshot, or to --record.
+    #[arg(long)]
+    frames: Option<u32>,
+    /// Runs or synth round directories to show side by side, in lockstep from one seed;
+    /// the ranking given (clicks or digits, Enter) goes to ROUND/ranking.json for a
+    /// round, else to stdout.
+    #[arg(long, num_args = 1.., conflicts_with = "policy")]
+    compare: Vec<PathBuf>,
+}
+
+/// Run `view`.
+#[cfg(feature = "viewer")]
+pub fn run(args: ViewArgs) -> Result<()> {
+    use anyhow::{Context, bail};
+    use rewardsmith::env::AssetRoots;
+    use rewardsmith::run::RunConfig;
+    use rewardsmith::viewer::sim::{PolicySpec, SimSpec};
+    use rewardsmith::viewer::{Output, ViewOptions, compare};
+
+    let roots = AssetRoots::discover();
+    let run_env = |dir: &std::path::Path| -> Result<String> {
+        let cfg = RunConfig::load(dir).with_context(|| format!("{}: not a run", dir.display()))?;
+        Ok(cfg.env.to_string_lossy().into_owned())
+    };
+    let (sims, compare_set) = if !args.compare.is_empty() {
+        let set = compare::discover(&args.compare)?;
+        let sims = set
+            .candidates
+            .iter()
+            .map(|c| {
+                let reward = match &args.reward {
+                    Some(r) => Some(r.clone()),
+                    None => Some(RunConfig::load(&c.run)?.reward),
+                };
+                Ok(SimSpec {
+                    label: c.label.clone(),
+                    env: match &args.env {
+                        Some(e) => e.clone(),
+                        None => run_env(&c.run)?,
+                    },
+                    policy: PolicySpec::Run(c.run.clone()),
+                    reward,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        (sims, Some(set))
+    } else if let Some(dir) = &args.run {
+        let reward = match &args.reward {
+            Some(r) => Some(r.clone()),
+            None => Some(RunConfig::load(dir)?.reward),
+        };
+        let env = match &args.env {
+            Some(e) => e.clone(),
+            None => run_env(dir)?,
+        };
+        let label = dir.display().to_string();
+        let policy = PolicySpec::Run(dir.clone());
+        (
+            vec![SimSpec {
+                label,
+                env,
+                policy,
+                reward,
+            }],
+            None,
+        )
+    } else {
+        let Some(env) = args.env.clone() else {
+            bail!("--env is required (unless --run or --compare names runs)");
+        };
+        let policy = match args.policy.as_str() {
+            "zero" => PolicySpec::Zero,
+            _ => PolicySpec::Random,
+        };
+        let sim = SimSpec {
+            label: env.clone(),
+            env,
+            policy,
+            reward: args.reward.clone(),
+        };
+        (vec![sim], None)
+    };
+    let output = match (&args.screenshot, &args.record, args.frames) {
+        (Some(path), _, Some(frames)) => Output::Screenshot {
+            path: path.clone(),
+            frames,
+        },
+        (_, Some(path), Some(frames)) => Output::Record {
+            path: path.clone(),
+            frames,
+        },
+        (None, None, Some(_)) => bail!("--frames goes with --screenshot or --record"),
+        _ => Output::Window,
+    };
+    let opts = ViewOptions {
+        sims,
+        compare: compare_set,
+        seed: args.seed,
+        speed: args.speed,
+        scale: args.scale,
+        output,
+    };
+    rewardsmith::viewer::run(opts, &roots)?;
+    Ok(())
+}
+
+/// Run `view` in a build without the viewer.
+#[cfg(not(feature = "viewer"))]
+pub fn run(args: ViewArgs) -> Result<()> {
+    let _ = args;
+    anyhow::bail!("this build has no viewer: rebuild with the `viewer` feature (on by default)")
+}

@@ -1,0 +1,184 @@
+//! Keyboard and mouse: playback, camera and ranking.
+
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+
+use super::SPEED_RANGE;
+use super::app::{Comparing, Failure, Playback, Sims, Views};
+use super::camera::ViewCamera;
+use super::overlay::OverlayState;
+
+/// The keys, as the on-screen help lists them.
+pub const HELP: &str = "\
+space  play / pause
+. or N single step
+R      reset (next seed)
+[ ]    speed down / up
+C      back to the env camera
+F      follow the next body
+V      start / stop recording a GIF
+H      hide / show this help
+Esc    quit
+mouse  left: orbit, right: pan, wheel: zoom";
+
+/// Extra keys in a comparison.
+pub const HELP_COMPARE: &str = "\
+1-9 or click  rank the viewport next
+Backspace     take back the last rank
+Enter         submit the ranking";
+
+/// The digit keys that rank viewports 1–9.
+const DIGITS: [KeyCode; 9] = [
+    KeyCode::Digit1,
+    KeyCode::Digit2,
+    KeyCode::Digit3,
+    KeyCode::Digit4,
+    KeyCode::Digit5,
+    KeyCode::Digit6,
+    KeyCode::Digit7,
+    KeyCode::Digit8,
+    KeyCode::Digit9,
+];
+
+/// Playback, camera and ranking keys.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn keyboard(
+    keys: Res<ButtonInput<KeyCode>>,
+    mut playback: ResMut<Playback>,
+    mut sims: ResMut<Sims>,
+    mut cameras: Query<&mut ViewCamera>,
+    mut comparing: ResMut<Comparing>,
+    mut overlay: ResMut<OverlayState>,
+    failure: Res<Failure>,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if keys.just_pressed(KeyCode::Space) {
+        playback.paused = !playback.paused;
+        playback.acc = 0.0;
+    }
+    if keys.any_just_pressed([KeyCode::Period, KeyCode::KeyN]) {
+        playback.paused = true;
+        playback.single_steps += 1;
+    }
+    if keys.just_pressed(KeyCode::KeyR) {
+        match sims.reset_all() {
+            Ok(seed) => overlay.note = Some(format!("reset with seed {seed}")),
+            Err(e) => failure.set(e),
+        }
+    }
+    if keys.just_pressed(KeyCode::BracketLeft) {
+        playback.speed = (playback.speed * 0.5).max(SPEED_RANGE.0);
+    }
+    if keys.just_pressed(KeyCode::BracketRight) {
+        playback.speed = (playback.speed * 2.0).min(SPEED_RANGE.1);
+    }
+    for mut cam in &mut cameras {
+        let Some(sim) = sims.list.get(cam.sim) else {
+            continue;
+        };
+        if keys.just_pressed(KeyCode::KeyC) {
+            cam.snap_to_env(sim.env().world());
+        }
+        if keys.just_pressed(KeyCode::KeyF) {
+            cam.cycle_follow(sim.env().world());
+        }
+    }
+    if keys.just_pressed(KeyCode::KeyH) {
+        overlay.help = !overlay.help;
+    }
+    if keys.just_pressed(KeyCode::Escape) {
+        exit.write(AppExit::Success);
+    }
+    if comparing.set.is_none() {
+        return;
+    }
+    let n = sims.list.len();
+    for (i, key) in DIGITS.iter().enumerate() {
+        if i < n && keys.just_pressed(*key) {
+            comparing.ranking.pick(i);
+        }
+    }
+    if keys.just_pressed(KeyCode::Backspace) {
+        comparing.ranking.undo();
+    }
+    if keys.any_just_pressed([KeyCode::Enter, KeyCode::NumpadEnter]) {
+        if comparing.ranking.order().is_empty() {
+            overlay.note = Some("rank at least one viewport first".into());
+            return;
+        }
+        let Some(set) = &comparing.set else {
+            return;
+        };
+        match comparing.ranking.submit(set) {
+            Ok(Some(path)) => {
+                eprintln!("wrote {}", path.display());
+                exit.write(AppExit::Success);
+            }
+            Ok(None) => {
+                exit.write(AppExit::Success);
+            }
+            Err(e) => overlay.note = Some(e.to_string()),
+        }
+    }
+}
+
+/// Where the left button went down, to tell a click from a drag.
+#[derive(Default)]
+pub(crate) struct Press {
+    at: Option<Vec2>,
+    moved: f32,
+}
+
+/// Orbit, pan and zoom every view together; in a comparison a click ranks the
+/// viewport under the cursor.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn mouse(
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    scroll: Res<AccumulatedMouseScroll>,
+    window: Query<&Window, With<PrimaryWindow>>,
+    views: Res<Views>,
+    mut cameras: Query<&mut ViewCamera>,
+    mut comparing: ResMut<Comparing>,
+    mut press: Local<Press>,
+) {
+    let cursor = window.single().ok().and_then(Window::cursor_position);
+    let over_views = cursor.is_some_and(|c| views.0.view_at(c.x, c.y).is_some());
+    if buttons.just_pressed(MouseButton::Left) {
+        *press = Press {
+            at: cursor.filter(|_| over_views),
+            moved: 0.0,
+        };
+    }
+    let d = motion.delta;
+    let lines = match scroll.unit {
+        MouseScrollUnit::Line => scroll.delta.y,
+        MouseScrollUnit::Pixel => scroll.delta.y / 40.0,
+    };
+    let dragging = press.at.is_some() && buttons.pressed(MouseButton::Left);
+    if dragging {
+        press.moved += d.length();
+    }
+    let panning = over_views && buttons.any_pressed([MouseButton::Right, MouseButton::Middle]);
+    for mut cam in &mut cameras {
+        if dragging {
+            cam.orbit.rotate(d);
+        }
+        if panning {
+            cam.orbit.pan(d);
+        }
+        if over_views && lines != 0.0 {
+            cam.orbit.zoom(lines);
+        }
+    }
+    if buttons.just_released(MouseButton::Left) {
+        if let (Some(at), true) = (press.at, press.moved < 4.0)
+            && comparing.set.is_some()
+            && let Some(i) = views.0.view_at(at.x, at.y)
+        {
+            comparing.ranking.pick(i);
+        }
+        press.at = None;
+    }
+}

@@ -1,0 +1,57 @@
+//! Errors of the viewer, each a message a person can act on.
+
+use std::path::PathBuf;
+
+use crate::env::EnvError;
+use crate::render::RenderError;
+
+/// What can stop the viewer from starting or finishing.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewerError {
+    /// No X display to open a window on.
+    #[error(
+        "no display to open the viewer window on ({0}); run it under Xvfb \
+         (`xvfb-run -a rewardsmith view ...`) or from a desktop session"
+    )]
+    NoDisplay(String),
+    /// No Vulkan adapter (GPU or software) was found.
+    #[error(
+        "no Vulkan adapter found ({0}); install a GPU driver, or Mesa's software renderer \
+         (`apt-get install mesa-vulkan-drivers libvulkan1`)"
+    )]
+    NoAdapter(String),
+    /// The renderer or window system failed in another way.
+    #[error("the viewer stopped: {0}")]
+    Window(String),
+    /// An env failed to load, reset or step.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    /// A policy could not be loaded from a run directory.
+    #[error("{dir}: {message}")]
+    Policy {
+        /// The run directory.
+        dir: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A `--compare` directory is neither a run nor a synth round.
+    #[error(
+        "--compare {0}: not a run directory (config.toml) nor a synth round directory \
+         (sample_K/run/)"
+    )]
+    NotARun(PathBuf),
+    /// Bad command-line values.
+    #[error("{0}")]
+    Usage(String),
+    /// Writing a screenshot, a recording or a ranking failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// Writing a file failed.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}

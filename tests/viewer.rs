@@ -1,0 +1,299 @@
+//! The bevy viewer (`rewardsmith view`), run in a virtual X server: screenshots line
+//! up with the CPU frames renderer, a broken reward program is shown and the run goes
+//! on, and a comparison draws one viewport per run.
+//!
+//! Each test starts its own `Xvfb` (from the `xvfb` package; `.ci/run` installs it with
+//! Mesa's software Vulkan driver) on a display number Xvfb picks itself, and stops it
+//! at the end.
+#![cfg(feature = "viewer")]
+
+mod common;
+
+use assert_cmd::Command;
+use common::repo_roots;
+use rewardsmith::env::Env;
+use rewardsmith::render::{Frame, Renderer};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use rewardsmith::viewer::layout::{MIN_H, PANEL_W};
+
+/// A running Xvfb, killed on drop.
+struct Xvfb {
+    child: Child,
+    display: String,
+    runtime: tempfile::TempDir,
+}
+
+impl Xvfb {
+    fn start() -> Self {
+        let mut child = std::process::Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1600x1200x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb runs (apt-get install xvfb mesa-vulkan-drivers libvulkan1)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb prints its display number");
+        let n: u32 = line.trim().parse().expect("a display number");
+        let runtime = tempfile::tempdir().expect("tempdir");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(runtime.path(), std::fs::Permissions::from_mode(0o700))
+                .expect("chmod");
+        }
+        Self {
+            child,
+            display: format!(":{n}"),
+            runtime,
+        }
+    }
+
+    /// `rewardsmith` on this display.
+    fn rewardsmith(&self) -> Command {
+        let mut cmd = Command::cargo_bin("rewardsmith").expect("binary is built");
+        cmd.env("DISPLAY", &self.display)
+            .env("XDG_RUNTIME_DIR", self.runtime.path())
+            .env_remove("WAYLAND_DISPLAY")
+            .timeout(std::time::Duration::from_secs(120));
+        cmd
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The CPU renderer's frame of cartpole after `steps` zero actions from `seed`
+/// (episodes that end reset, as the viewer does).
+fn cpu_frame(seed: u64, steps: u32) -> (Frame, [f64; 3]) {
+    let mut env = Env::load("cartpole", &repo_roots()).expect("cartpole");
+    env.reset(Some(seed)).expect("reset");
+    let dim = env.compiled().action_space.dim();
+    for _ in 0..steps {
+        let (_, f) = env.step(&vec![0.0; dim]).expect("step");
+        if f.terminated || f.truncated {
+            env.reset(None).expect("reset");
+        }
+    }
+    let pole = env.world().layout().body_index("pole").expect("a pole");
+    let color = env.world().body_colors()[pole];
+    (
+        Renderer::for_env(&env)
+            .expect("renderer")
+            .render(env.world()),
+        color,
+    )
+}
+
+/// Whether pixel `p` is body colour `c` under some brightness in the renderers'
+/// range (ambient 0.35 to full light).
+fn is_shade_of(p: &[u8], c: [f64; 3]) -> bool {
+    let p: Vec<f64> = p.iter().map(|&v| f64::from(v) / 255.0).collect();
+    let k = (p[0] * c[0] + p[1] * c[1] + p[2] * c[2]) / (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
+    let resid = (0..3).map(|i| (p[i] - k * c[i]).abs()).fold(0.0, f64::max);
+    (0.3..=1.02).contains(&k) && resid < 0.03
+}
+
+fn crop(img: &image::RgbImage, x: u32, y: u32, w: u32, h: u32) -> Frame {
+    image::imageops::crop_imm(img, x, y, w, h).to_image()
+}
+
+fn mean_abs_diff(a: &Frame, b: &Frame) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+/// Pixels of the pole in the CPU frame, and the fraction of them that show the pole's
+/// colour in `shot`.
+fn pole_agreement(cpu: &Frame, shot: &Frame, pole: [f64; 3]) -> (usize, f64) {
+    let mask: Vec<(u32, u32)> = cpu
+        .enumerate_pixels()
+        .filter(|(_, _, p)| is_shade_of(&p.0, pole))
+        .map(|(x, y, _)| (x, y))
+        .collect();
+    let hit = mask
+        .iter()
+        .filter(|&&(x, y)| is_shade_of(&shot.get_pixel(x, y).0, pole))
+        .count();
+    (mask.len(), hit as f64 / mask.len().max(1) as f64)
+}
+
+fn load(path: &Path) -> image::RgbImage {
+    image::open(path).expect("a PNG").to_rgb8()
+}
+
+/// The screenshot's viewport is the env camera's image: the pole where the CPU
+/// renderer puts it, and the whole frame close to the CPU frame.
+#[test]
+fn screenshot_lines_up_with_the_cpu_renderer() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out.png");
+    x.rewardsmith()
+        .args([
+            "view", "--env", "cartpole", "--policy", "zero", "--frames", "30",
+        ])
+        .arg("--screenshot")
+        .arg(&out)
+        .assert()
+        .success();
+    let shot = load(&out);
+    let (cpu, pole) = cpu_frame(0, 30);
+    let (w, h) = cpu.dimensions();
+    assert_eq!(shot.dimensions(), (w + PANEL_W, h.max(MIN_H)));
+    let view = crop(&shot, 0, 0, w, h);
+    let (n, agree) = pole_agreement(&cpu, &view, pole);
+    assert!(n > 100, "the CPU frame shows the pole ({n} pixels)");
+    assert!(agree > 0.9, "pole pixels agree: {agree:.3} of {n}");
+    // Same scene, camera and shading: differences are edge pixels (rasterization
+    // rules), the sky gradient (per pixel on the GPU, per row on the CPU, interpolated
+    // between rings) and rounding. Measured 0.45 levels of 255 on average (at most 4
+    // on any pixel) with lavapipe; the same image shifted by one pixel gives 1.5
+    // (sideways) to 2.5 (vertically), from the checker's and the bodies' edges.
+    let mad = mean_abs_diff(&cpu, &view);
+    assert!(mad < 1.0, "mean absolute difference {mad:.2} levels");
+}
+
+/// A program that fails to compile is reported (stderr and the overlay's error line)
+/// and the session runs its frames to the end.
+#[test]
+fn broken_reward_is_shown_and_the_session_goes_on() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("broken.luau");
+    std::fs::write(
+        &bad,
+        "function reward(s)\n  return s.body('pole').pos.z +\nend\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out.png");
+    let assert = x
+        .rewardsmith()
+        .args([
+            "view", "--env", "cartpole", "--policy", "random", "--frames", "10",
+        ])
+        .arg("--reward")
+        .arg(&bad)
+        .arg("--screenshot")
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("reward program error") && stderr.contains("broken.luau"),
+        "{stderr}"
+    );
+    let shot = load(&out);
+    let (w, _) = cpu_frame(0, 0).0.dimensions();
+    // The overlay's error text is red: some of its pixels are in the panel.
+    let red = crop(&shot, w, 0, PANEL_W, shot.height())
+        .pixels()
+        .filter(|p| p[0] > 180 && p[1] < 140 && p[2] < 130)
+        .count();
+    assert!(red > 20, "error text in the overlay ({red} red pixels)");
+}
+
+/// Two runs side by side: two viewports, each showing its own cartpole.
+#[test]
+fn compare_draws_one_viewport_per_run() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let round = dir.path().join("round_0");
+    for k in 0..2 {
+        let run = round.join(format!("sample_{k}")).join("run");
+        x.rewardsmith()
+            .args(["train", "--env", "cartpole", "--steps", "1024", "--seed"])
+            .arg(k.to_string())
+            .arg("--out")
+            .arg(&run)
+            .assert()
+            .success();
+    }
+    let out = dir.path().join("out.png");
+    x.rewardsmith()
+        .args(["view", "--frames", "5", "--compare"])
+        .arg(&round)
+        .arg("--screenshot")
+        .arg(&out)
+        .assert()
+        .success();
+    let shot = load(&out);
+    let (cpu, pole) = cpu_frame(0, 0);
+    let (w, h) = cpu.dimensions();
+    assert_eq!(
+        shot.dimensions(),
+        (2 * w + 1 + PANEL_W, h.max(MIN_H)),
+        "two viewports side by side, then the panel"
+    );
+    for (i, x0) in [0, w + 1].into_iter().enumerate() {
+        let view = crop(&shot, x0, 0, w, h);
+        let poles = view.pixels().filter(|p| is_shade_of(&p.0, pole)).count();
+        assert!(poles > 100, "viewport {i} shows a pole ({poles} pixels)");
+        // the sky's top row
+        let top = view.get_pixel(w / 2, 0);
+        let sky = cpu.get_pixel(w / 2, 0);
+        assert!(
+            top.0.iter().zip(sky.0).all(|(a, b)| a.abs_diff(b) <= 6),
+            "viewport {i} has the sky at the top: {top:?} vs {sky:?}"
+        );
+    }
+    // No ranking was given: nothing is written.
+    assert!(!round.join("ranking.json").exists());
+}
+
+/// Without a display the viewer says to run under Xvfb, and fails without a backtrace.
+#[test]
+fn without_a_display_it_says_how_to_get_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let assert = Command::cargo_bin("rewardsmith")
+        .expect("binary is built")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .args(["view", "--env", "cartpole", "--frames", "1", "--screenshot"])
+        .arg(dir.path().join("out.png"))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("Xvfb"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Without a Vulkan driver it names the package to install, without a backtrace.
+#[test]
+fn without_vulkan_it_says_what_to_install() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let assert = x
+        .rewardsmith()
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .args(["view", "--env", "cartpole", "--frames", "1", "--screenshot"])
+        .arg(dir.path().join("out.png"))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
