@@ -76,6 +76,12 @@ pub fn run(args: FramesArgs) -> Result<()> {
             env.compiled().obs_dim()
         );
     }
+    if let Some(why) = actor
+        .as_ref()
+        .and_then(|a| a.mismatch(&env.compiled().action_space))
+    {
+        bail!("--policy {}: {why}", args.policy);
+    }
     let mut obs = env.reset(Some(args.seed))?;
     let renderer = Renderer::for_env(&env)?.with_size(w, h)?;
     let bar = crate::cli::progress_bar(args.steps + 1, "frames");
