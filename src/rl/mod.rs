@@ -76,23 +76,22 @@ impl Actor {
             None => self.net.forward_batch(obs, obs_dim),
         };
         let w = self.net.out_dim();
-        let space =
-            match space {
-                ActionSpace::Box(b) => b,
-                ActionSpace::Discrete(_) => {
-                    return out
-                        .chunks_exact(w)
-                        .map(|row| {
-                            // First maximum, so ties break the same way every time.
-                            let best = row
-                                .iter()
-                                .enumerate()
-                                .fold(0, |k, (i, &x)| if x > row[k] { i } else { k });
-                            best as f64
-                        })
-                        .collect();
-                }
-            };
+        let space = match space {
+            ActionSpace::Box(b) => b,
+            ActionSpace::Discrete(_) => {
+                return out
+                    .chunks_exact(w)
+                    .map(|row| {
+                        // First maximum, so ties break the same way every time.
+                        let best = row
+                            .iter()
+                            .enumerate()
+                            .fold(0, |k, (i, &x)| if x > row[k] { i } else { k });
+                        best as f64
+                    })
+                    .collect();
+            }
+        };
         let a = space.dim();
         let mut acts = Vec::with_capacity(out.len() / w.max(1) * a);
         for row in out.chunks_exact(w) {
