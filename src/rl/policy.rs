@@ -117,8 +117,7 @@ impl Mlp {
 }
 
 /// The action distribution a policy's actor parameterizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Head {
     /// Diagonal Gaussian over a Box: the actor outputs the means, a learned
     /// state-independent log-std sets the spread (CleanRL `ppo_continuous_action.py`).
