@@ -5,9 +5,9 @@
 //! prints a table and, with `--json`, writes rows that `benches/peers/compare.py`
 //! puts next to Gymnasium + MuJoCo.
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rewardsmith::env::{AssetRoots, Env, VecEnv};
+use rewardsmith::env::{ActionSpace, AssetRoots, Env, VecEnv};
 use std::io::Write;
 use std::time::Instant;
 
@@ -49,21 +49,16 @@ fn parse() -> Options {
     o
 }
 
-/// Pre-sampled uniform actions, so sampling stays out of the timing.
-fn action_pool(low: &[f64], high: &[f64], n: usize) -> Vec<f64> {
+/// Pre-sampled uniform actions (flat), so sampling stays out of the timing.
+fn action_pool(space: &ActionSpace, n: usize) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    (0..n * low.len())
-        .map(|i| {
-            let k = i % low.len();
-            rng.random_range(low[k]..=high[k])
-        })
-        .collect()
+    (0..n).flat_map(|_| space.sample(&mut rng)).collect()
 }
 
 fn single(name: &str, roots: &AssetRoots, seconds: f64) -> f64 {
     let mut env = Env::load(name, roots).expect("env loads");
     let space = env.compiled().action_space.clone();
-    let pool = action_pool(&space.low, &space.high, 4096);
+    let pool = action_pool(&space, 4096);
     let adim = space.dim();
     let mut obs = env.reset(Some(0)).expect("reset");
     let start = Instant::now();
@@ -84,7 +79,7 @@ fn single(name: &str, roots: &AssetRoots, seconds: f64) -> f64 {
 fn vectorized(name: &str, roots: &AssetRoots, n: usize, seconds: f64) -> f64 {
     let mut vec = VecEnv::new(name, roots, n, Some(2)).expect("vec env");
     let space = vec.compiled().action_space.clone();
-    let pool = action_pool(&space.low, &space.high, 64 * n);
+    let pool = action_pool(&space, 64 * n);
     let chunk = n * space.dim();
     vec.reset(0).expect("reset");
     let start = Instant::now();

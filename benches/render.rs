@@ -5,7 +5,7 @@
 //! `cargo bench --bench render -- [--seconds S] [--size N] [--save DIR] [ENV...]`
 //! (`--save` writes one frame per scene as `DIR/<scene>.png`).
 
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rewardsmith::env::{AssetRoots, Env, EnvSpec};
 use rewardsmith::render::{Renderer, render_batch};
@@ -148,9 +148,7 @@ fn worlds(env: &Env, n: usize) -> Vec<Env> {
             e.reset(Some(i as u64)).expect("reset");
             let space = e.compiled().action_space.clone();
             for _ in 0..(i % 5) {
-                let a: Vec<f64> = (0..space.dim())
-                    .map(|k| rng.random_range(space.low[k]..=space.high[k]))
-                    .collect();
+                let a = space.sample(&mut rng);
                 let f = e.step(&a).expect("step");
                 if f.1.terminated || f.1.truncated {
                     e.reset(None).expect("reset");

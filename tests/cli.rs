@@ -177,3 +177,42 @@ fn reward_prompt_documents_the_env_and_task() {
         .stdout(predicate::str::contains("driven by s.action[1]"))
         .stdout(predicate::str::contains("tolerance(x, lo, hi, margin)"));
 }
+
+#[test]
+fn discrete_env_shows_its_choices_and_rolls_out_random_indices() {
+    rewardsmith()
+        .args(["envs", "show", "cartpole-discrete"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("action space: Discrete(2)"))
+        .stdout(predicate::str::contains("1 → controls [1.0]"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("roll.jsonl");
+    rewardsmith()
+        .args([
+            "rollout",
+            "--env",
+            "cartpole-discrete",
+            "--policy",
+            "random",
+            "--steps",
+            "60",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .expect("output written")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let mut seen = [false; 2];
+    for r in &rows {
+        // `choice` is the index taken, `action` the controls it applied (±1 × 10 N).
+        let k = r["choice"].as_u64().expect("choice") as usize;
+        assert_eq!(r["action"][0].as_f64(), Some([-1.0, 1.0][k]), "{r}");
+        seen[k] = true;
+    }
+    assert_eq!(seen, [true, true], "both actions drawn");
+}

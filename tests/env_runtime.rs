@@ -189,3 +189,57 @@ fn joints_stay_attached_under_random_actions() {
         );
     }
 }
+
+#[test]
+fn discrete_actions_apply_their_choices() {
+    let roots = repo_roots();
+    let mut disc = Env::load("cartpole-discrete", &roots).expect("load");
+    let mut cont = Env::load("cartpole", &roots).expect("load");
+    assert_eq!(disc.compiled().action_space.to_string(), "Discrete(2)");
+    disc.reset(Some(5)).expect("reset");
+    cont.reset(Some(5)).expect("reset");
+    // Index 0 pushes left (control -1), index 1 right (+1): the same physics as the
+    // continuous env given those controls, step for step.
+    for (i, k) in [1usize, 1, 0, 1, 0, 0, 1, 0].into_iter().enumerate() {
+        let control = [-1.0, 1.0][k];
+        let (_, fd) = disc.step(&[k as f64]).expect("step");
+        let (_, fc) = cont.step(&[control]).expect("step");
+        assert_eq!(disc.state().action, vec![control], "step {i}");
+        assert_eq!(fd, fc, "step {i}");
+        for (a, b) in disc.state().joints.iter().zip(&cont.state().joints) {
+            assert_eq!((a.q, a.qd), (b.q, b.qd), "step {i}");
+        }
+    }
+    // CartPole-v1's observation order: x, x_dot, theta, theta_dot.
+    let (obs, _) = disc.step(&[0.0]).expect("step");
+    let j = &disc.state().joints;
+    let expected = [j[0].q, j[0].qd, j[1].q, j[1].qd].map(|x| x as f32);
+    assert_eq!(obs, expected);
+    // Anything but one integer index in 0..2 is refused.
+    for bad in [
+        vec![2.0],
+        vec![0.5],
+        vec![-1.0],
+        vec![f64::NAN],
+        vec![0.0, 1.0],
+    ] {
+        let err = disc.step(&bad).expect_err("bad action");
+        assert!(err.to_string().contains("Discrete(2)"), "{bad:?}: {err}");
+    }
+    // The random policy draws both indices.
+    let drawn: Vec<f64> = (0..64).flat_map(|_| disc.sample_action()).collect();
+    assert!(drawn.iter().all(|&a| a == 0.0 || a == 1.0), "{drawn:?}");
+    assert!(drawn.contains(&0.0) && drawn.contains(&1.0));
+}
+
+#[test]
+fn vec_env_steps_discrete_indices() {
+    let roots = repo_roots();
+    let mut vec = VecEnv::new("cartpole-discrete", &roots, 3, Some(2)).expect("vec env");
+    vec.reset(0).expect("reset");
+    let b = vec.step(&[0.0, 1.0, 1.0]).expect("step");
+    let controls: Vec<f64> = b.states.iter().map(|s| s.action[0]).collect();
+    assert_eq!(controls, vec![-1.0, 1.0, 1.0]);
+    let err = vec.step(&[0.0, 1.0, 3.0]).expect_err("index 3");
+    assert!(err.to_string().contains("env 2"), "{err}");
+}

@@ -112,3 +112,76 @@ fn missing_urdf_names_the_robot_file() {
     let err = Env::from_spec(spec, &file, &roots_in(dir.path())).expect_err("rejected");
     assert!(err.to_string().contains("bob.urdf"), "{err}");
 }
+
+/// The pendulum spec with an `[actions]` table (its one actuator has ctrl_range [-1, 1]).
+fn with_actions(table: &str) -> String {
+    pendulum_spec(0.01, 1, &format!("\n[actions]\n{table}\n"))
+}
+
+#[test]
+fn discrete_actions_load_as_a_discrete_space() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bob.urdf", &pendulum_urdf(-1.0, 1.0));
+    let spec = with_actions("kind = \"discrete\"\nchoices = [[-1.0], [0.0], [0.5]]");
+    let file = write(dir.path(), "bob.toml", &spec);
+    let env = Env::from_spec(
+        EnvSpec::from_file(&file).expect("parses"),
+        &file,
+        &roots_in(dir.path()),
+    )
+    .expect("builds");
+    assert_eq!(env.compiled().action_space.to_string(), "Discrete(3)");
+    assert_eq!(env.compiled().action_space.dim(), 1);
+    assert_eq!(env.compiled().control_space.dim(), 1);
+}
+
+#[test]
+fn discrete_choice_of_the_wrong_length_is_rejected() {
+    let msg = load_err(&with_actions(
+        "kind = \"discrete\"\nchoices = [[-1.0], [1.0, 0.0]]",
+    ));
+    assert!(msg.contains("actions.choices[1]"), "{msg}");
+    assert!(
+        msg.contains("1 control value(s), one per actuator (got 2)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn discrete_choice_outside_the_control_range_is_rejected() {
+    let msg = load_err(&with_actions(
+        "kind = \"discrete\"\nchoices = [[-1.0], [1.5]]",
+    ));
+    assert!(msg.contains("actions.choices[1][0] (hinge)"), "{msg}");
+    assert!(msg.contains("ctrl_range [-1, 1] (got 1.5)"), "{msg}");
+}
+
+#[test]
+fn discrete_space_needs_two_choices() {
+    let msg = load_err(&with_actions("kind = \"discrete\"\nchoices = [[1.0]]"));
+    assert!(msg.contains("at least two choices"), "{msg}");
+    let msg = load_err(&with_actions("kind = \"discrete\""));
+    assert!(msg.contains("at least two choices"), "{msg}");
+}
+
+#[test]
+fn choices_without_a_discrete_kind_are_rejected() {
+    let msg = load_err(&with_actions("kind = \"box\"\nchoices = [[1.0], [-1.0]]"));
+    assert!(msg.contains("actions.choices"), "{msg}");
+    assert!(msg.contains("kind = \"discrete\""), "{msg}");
+}
+
+#[test]
+fn bad_action_kind_and_unknown_keys_name_line_and_column() {
+    // The [actions] table starts on line 31 of the spec.
+    let msg = load_err(&with_actions("kind = \"multi\"\nchoices = [[1.0], [-1.0]]"));
+    assert!(msg.contains("line 32, column 8"), "{msg}");
+    assert!(
+        msg.contains("box") && msg.contains("discrete"),
+        "lists the kinds: {msg}"
+    );
+    let msg = load_err(&with_actions(
+        "kind = \"discrete\"\nchoice = [[1.0], [-1.0]]",
+    ));
+    assert!(msg.contains("choice") && msg.contains("line 33"), "{msg}");
+}

@@ -1,6 +1,7 @@
-//! Training end to end through the CLI: PPO learns cartpole and pendulum, SAC pendulum, a killed run resumes to the
-//! same result bit for bit, and a NaN reward stops training with a clear error while the
-//! last good checkpoint stays loadable.
+//! Training end to end through the CLI: PPO learns cartpole (continuous and discrete
+//! actions) and pendulum, SAC pendulum, a killed run resumes to the same result bit for
+//! bit, and a NaN reward stops training with a clear error while the last good checkpoint
+//! stays loadable.
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -106,6 +107,156 @@ fn ppo_balances_cartpole() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("reads 4 observations"));
+}
+
+#[test]
+fn ppo_balances_cartpole_with_discrete_actions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let t = std::time::Instant::now();
+    rewardsmith()
+        .args([
+            "train",
+            "--env",
+            "cartpole-discrete",
+            "--seed",
+            "1",
+            "--out",
+        ])
+        .arg(&out)
+        .args(["--video-every", "0"])
+        .assert()
+        .success();
+    let s = json(&out.join("summary.json"));
+    eprintln!(
+        "cartpole-discrete: {s} in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let success = s["eval"]["success_rate"].as_f64().unwrap();
+    assert!(success >= 0.9, "success rate {success} after training: {s}");
+    assert!(s["steps"].as_u64().unwrap() <= 100_000);
+    let actor = json(&out.join("checkpoints/update-000390/actor.json"));
+    assert_eq!(actor["discrete"], true, "a categorical policy");
+    // The checkpoint plays through `eval` (with a video) and `frames`, and is refused by
+    // the continuous cartpole, whose observations have the same size.
+    let video = tmp.path().join("episode.gif");
+    rewardsmith()
+        .args(["eval", "--episodes", "3", "--run"])
+        .arg(&out)
+        .arg("--video")
+        .arg(&video)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"success_rate\": 1.0"));
+    assert!(video.exists());
+    let shots = tmp.path().join("frames");
+    rewardsmith()
+        .args([
+            "frames",
+            "--env",
+            "cartpole-discrete",
+            "--steps",
+            "3",
+            "--policy",
+        ])
+        .arg(&out)
+        .arg("--out")
+        .arg(&shots)
+        .assert()
+        .success();
+    assert!(shots.join("frame_00003.png").exists());
+    rewardsmith()
+        .args(["frames", "--env", "cartpole", "--steps", "3", "--policy"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&shots)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "the policy picks discrete actions, but the env's action space is Box(1)",
+        ));
+}
+
+#[test]
+fn discrete_run_resumes_bit_for_bit_and_sac_refuses_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &Path| {
+        let mut c = rewardsmith();
+        c.args([
+            "train",
+            "--env",
+            "cartpole-discrete",
+            "--steps",
+            "2048",
+            "--seed",
+            "3",
+            "--checkpoint-every",
+            "1",
+            "--video-every",
+            "0",
+            "--out",
+        ])
+        .arg(out);
+        c
+    };
+    let a = tmp.path().join("a");
+    args(&a).assert().success();
+    let b = tmp.path().join("b");
+    args(&b).args(["--stop-after", "5"]).assert().success();
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(&b)
+        .args(["--video-every", "0"])
+        .assert()
+        .success();
+    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
+    assert_eq!(sa["policy_hash"], sb["policy_hash"]);
+    assert_eq!(sa["eval"], sb["eval"]);
+    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+    rewardsmith()
+        .args(["train", "--env", "cartpole-discrete", "--algo", "sac", "--out"])
+        .arg(tmp.path().join("sac"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "SAC needs continuous actions, but env `cartpole-discrete` has a Discrete(2) action space",
+        ));
+}
+
+#[test]
+fn stop_return_ends_the_run_when_the_rolling_mean_is_reached() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    // A random cartpole policy lasts ~20 steps; 40 is reached within a few updates.
+    rewardsmith()
+        .args([
+            "train",
+            "--env",
+            "cartpole-discrete",
+            "--steps",
+            "50000",
+            "--seed",
+            "2",
+        ])
+        .args(["--stop-return", "40", "--video-every", "0", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("stopped early"));
+    let s = json(&out.join("summary.json"));
+    let r = &s["stopped_at_return"];
+    assert!(r["mean_return"].as_f64().unwrap() >= 40.0, "{s}");
+    assert_eq!(r["window"], 100);
+    assert_eq!(r["step"], s["steps"]);
+    let updates = s["updates"].as_u64().unwrap();
+    assert!(updates < 195, "stopped before the 50,000-step budget: {s}");
+    let lines = metrics_without_timing(&out);
+    assert_eq!(lines.len() as u64, updates);
+    // The rolling mean needs 100 finished episodes.
+    let episodes: u64 = lines.iter().map(|m| m["episodes"].as_u64().unwrap()).sum();
+    assert!(episodes >= 100, "{episodes} episodes");
+    let latest = std::fs::read_to_string(out.join("checkpoints/latest")).unwrap();
+    assert_eq!(latest.trim(), format!("update-{updates:06}"));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Subcommand;
-use rewardsmith::env::{AssetRoots, Env, EnvSpec, JointKind};
+use rewardsmith::env::{ActionSpace, AssetRoots, Env, EnvSpec, JointKind};
 
 /// `envs` subcommands.
 #[derive(Subcommand, Debug)]
@@ -47,7 +47,13 @@ fn show(env: &str, roots: &AssetRoots) -> Result<()> {
         spec.sim.horizon,
         spec.sim.horizon as f64 * spec.sim.control_dt
     );
-    println!("\naction space: Box({}) ", c.action_space.dim());
+    println!("\naction space: {}", c.action_space);
+    if let ActionSpace::Discrete(d) = &c.action_space {
+        for (i, choice) in d.choices.iter().enumerate() {
+            println!("  {i} → controls {choice:?}");
+        }
+        println!("controls (one per actuator):");
+    }
     for (i, a) in spec.actuators.iter().enumerate() {
         println!(
             "  [{i}] {:<16} {:?}, range [{}, {}], gain {}",

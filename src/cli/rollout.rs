@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use rewardsmith::env::{AssetRoots, Env};
+use rewardsmith::env::{ActionSpace, AssetRoots, Env};
 use rewardsmith::reward::{RewardOut, builtin_path, load_program};
 use serde_json::json;
 use std::io::Write;
@@ -11,9 +11,10 @@ use std::path::PathBuf;
 /// Which actions to take.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Policy {
-    /// Uniform random actions from the env's seeded RNG stream.
+    /// Uniform random actions from the env's seeded RNG stream (a uniformly drawn
+    /// index in a Discrete space).
     Random,
-    /// All-zero actions.
+    /// All-zero actions (action 0 in a Discrete space).
     Zero,
 }
 
@@ -77,7 +78,7 @@ pub fn run(args: RolloutArgs) -> Result<()> {
             .iter()
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
-        let row = json!({
+        let mut row = json!({
             "episode": episode,
             "step": step,
             "obs": obs,
@@ -90,6 +91,10 @@ pub fn run(args: RolloutArgs) -> Result<()> {
             "truncated": flags.truncated,
             "state": env.state().to_json(),
         });
+        if let ActionSpace::Discrete(_) = env.compiled().action_space {
+            // `action` holds the controls the choice applied; `choice` the index.
+            row["choice"] = json!(action[0] as usize);
+        }
         serde_json::to_writer(&mut out, &row)?;
         out.write_all(b"\n")?;
         if flags.terminated || flags.truncated {

@@ -76,6 +76,10 @@ pub struct TrainArgs {
     /// 0 writes none.
     #[arg(long, default_value_t = 50)]
     video_every: u64,
+    /// Stop early once the mean return of the last 100 training episodes reaches R
+    /// (checked after every update; recorded in summary.json as `stopped_at_return`).
+    #[arg(long, value_name = "R")]
+    stop_return: Option<f64>,
 }
 
 /// Run `train`.
@@ -123,12 +127,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
             (cfg, dir, false)
         }
     };
+    if let Some(r) = args.stop_return.filter(|r| !r.is_finite()) {
+        bail!("--stop-return {r}: expected a finite return");
+    }
     let (_, _, _, total) = cfg.shape()?;
     let bar = crate::cli::progress_bar(total, "steps");
     let opts = TrainOptions {
         resume,
         stop_after: args.stop_after,
         video_every: (args.video_every > 0).then_some(args.video_every),
+        stop_return: args.stop_return,
     };
     let fmt = |x: Option<f64>, p: usize| x.map_or("-".to_string(), |v| format!("{v:.p$}"));
     let result = run::train(&cfg, &dir, &opts, |m: &Metrics| {
@@ -143,6 +151,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
     bar.finish_and_clear();
     match result? {
         Some(s) => {
+            if let Some(r) = &s.stopped_at_return {
+                eprintln!(
+                    "stopped early: mean return of the last {} episodes {:.1} ≥ {} after {} steps ({:.2} s)",
+                    r.window, r.mean_return, r.threshold, r.step, r.wall_s
+                );
+            }
             eprintln!(
                 "trained {} steps in {:.1} s; eval over {} episodes: return {:.2} ± {:.2}, success {:.2}, length {:.1}",
                 s.steps,

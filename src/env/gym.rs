@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::env::build::build_world;
-use crate::env::spec::{EnvSpec, ObsTerm, TerminationSpec};
+use crate::env::spec::{ActionKind, ActionsSpec, EnvSpec, ObsTerm, TerminationSpec};
 use crate::env::state::{State, StateLayout};
 use crate::env::world::{PhysicsSnapshot, World};
 use crate::env::{AssetRoots, EnvError};
@@ -29,6 +29,87 @@ impl BoxSpace {
     /// Number of components.
     pub fn dim(&self) -> usize {
         self.low.len()
+    }
+}
+
+/// A Discrete space (Gymnasium's `spaces.Discrete`): action `i` applies the control
+/// vector `choices[i]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscreteSpace {
+    /// One control vector (one value per actuator) per action.
+    pub choices: Vec<Vec<f64>>,
+}
+
+impl DiscreteSpace {
+    /// Number of actions.
+    pub fn n(&self) -> usize {
+        self.choices.len()
+    }
+
+    /// The choice an action names: a flat action of one component holding an integer
+    /// index in `0..n`.
+    pub fn index(&self, action: &[f64]) -> Result<usize, String> {
+        match action {
+            [a] if a.fract() == 0.0 && *a >= 0.0 && (*a as usize) < self.n() => Ok(*a as usize),
+            [a] => Err(format!(
+                "{a} is not an action of Discrete({}): expected an integer in 0..{}",
+                self.n(),
+                self.n()
+            )),
+            _ => Err(format!(
+                "a Discrete({}) action is one component (the index), got {}",
+                self.n(),
+                action.len()
+            )),
+        }
+    }
+}
+
+/// The space an agent acts in. Actions are flat `f64` slices either way: `dim()`
+/// components for a Box, one component holding the index for a Discrete space.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionSpace {
+    /// Continuous controls, clipped to the bounds.
+    Box(BoxSpace),
+    /// One of a few control vectors.
+    Discrete(DiscreteSpace),
+}
+
+impl ActionSpace {
+    /// Components of one flat action (Box: its dimension; Discrete: 1).
+    pub fn dim(&self) -> usize {
+        match self {
+            Self::Box(b) => b.dim(),
+            Self::Discrete(_) => 1,
+        }
+    }
+
+    /// The Box, if continuous.
+    pub fn as_box(&self) -> Option<&BoxSpace> {
+        match self {
+            Self::Box(b) => Some(b),
+            Self::Discrete(_) => None,
+        }
+    }
+
+    /// A uniformly random action.
+    pub fn sample(&self, rng: &mut impl Rng) -> Vec<f64> {
+        match self {
+            Self::Box(b) => (0..b.dim())
+                .map(|i| uniform(rng, [b.low[i], b.high[i]]))
+                .collect(),
+            Self::Discrete(d) => vec![rng.random_range(0..d.n()) as f64],
+        }
+    }
+}
+
+impl std::fmt::Display for ActionSpace {
+    /// Gymnasium's notation: `Box(3)`, `Discrete(2)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Box(b) => write!(f, "Box({})", b.dim()),
+            Self::Discrete(d) => write!(f, "Discrete({})", d.n()),
+        }
     }
 }
 
@@ -81,8 +162,11 @@ pub struct CompiledSpec {
     pub layout: Arc<StateLayout>,
     /// Observation blocks, in order.
     pub obs_blocks: Vec<ObsBlock>,
-    /// The action space.
-    pub action_space: BoxSpace,
+    /// The agent's action space.
+    pub action_space: ActionSpace,
+    /// The actuators' control ranges (what `State::action` holds, whatever the
+    /// action space).
+    pub control_space: BoxSpace,
     obs: Vec<ObsOp>,
     obs_dim: usize,
     termination: Vec<Termination>,
@@ -147,7 +231,7 @@ impl Env {
             step: 0,
             bodies: Vec::new(),
             joints: Vec::new(),
-            action: vec![0.0; compiled.action_space.dim()],
+            action: vec![0.0; compiled.control_space.dim()],
             task: vec![0.0; layout.task_len()],
             contacts: Vec::new(),
             layout,
@@ -224,25 +308,38 @@ impl Env {
         Ok(obs)
     }
 
-    /// Apply `action` (clipped to the action space) for one control step.
-    /// Writes the next observation into `obs`.
+    /// Apply `action` for one control step: continuous controls (clipped to the Box),
+    /// or the index of a discrete choice. Writes the next observation into `obs`.
     pub fn step_into(&mut self, action: &[f64], obs: &mut [f32]) -> Result<StepFlags, EnvError> {
         let c = self.compiled.clone();
-        let space = &c.action_space;
-        if action.len() != space.dim() {
-            return Err(EnvError::BadAction {
-                env: 0,
-                message: format!("expected {} components, got {}", space.dim(), action.len()),
-            });
-        }
-        if let Some(i) = action.iter().position(|a| !a.is_finite()) {
-            return Err(EnvError::BadAction {
-                env: 0,
-                message: format!("component {i} is {}", action[i]),
-            });
-        }
-        for (i, a) in action.iter().enumerate() {
-            self.state.action[i] = a.clamp(space.low[i], space.high[i]);
+        match &c.action_space {
+            ActionSpace::Box(space) => {
+                if action.len() != space.dim() {
+                    return Err(EnvError::BadAction {
+                        env: 0,
+                        message: format!(
+                            "expected {} components, got {}",
+                            space.dim(),
+                            action.len()
+                        ),
+                    });
+                }
+                if let Some(i) = action.iter().position(|a| !a.is_finite()) {
+                    return Err(EnvError::BadAction {
+                        env: 0,
+                        message: format!("component {i} is {}", action[i]),
+                    });
+                }
+                for (i, a) in action.iter().enumerate() {
+                    self.state.action[i] = a.clamp(space.low[i], space.high[i]);
+                }
+            }
+            ActionSpace::Discrete(space) => {
+                let i = space
+                    .index(action)
+                    .map_err(|message| EnvError::BadAction { env: 0, message })?;
+                self.state.action.copy_from_slice(&space.choices[i]);
+            }
         }
         self.world.clear_forces();
         self.world.apply_action(&self.state.action);
@@ -351,12 +448,10 @@ impl Env {
         Ok(())
     }
 
-    /// Uniform random action from the env's RNG stream (the `random` policy).
+    /// Uniform random action from the env's RNG stream (the `random` policy): controls
+    /// in the Box, or a uniformly drawn index of a Discrete space.
     pub fn sample_action(&mut self) -> Vec<f64> {
-        let space = &self.compiled.action_space;
-        (0..space.dim())
-            .map(|i| uniform(&mut self.rng, [space.low[i], space.high[i]]))
-            .collect()
+        self.compiled.action_space.sample(&mut self.rng)
     }
 }
 
@@ -377,7 +472,7 @@ struct SavedEnv {
     rng_word_pos: u128,
 }
 
-fn uniform(rng: &mut ChaCha8Rng, [lo, hi]: [f64; 2]) -> f64 {
+fn uniform(rng: &mut impl Rng, [lo, hi]: [f64; 2]) -> f64 {
     if hi > lo {
         rng.random_range(lo..hi)
     } else {
@@ -626,15 +721,25 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
     if let Some(track) = &spec.camera.track {
         body("camera.track".into(), track)?;
     }
-    let action_space = BoxSpace {
+    let control_space = BoxSpace {
         low: spec.actuators.iter().map(|a| a.ctrl_range[0]).collect(),
         high: spec.actuators.iter().map(|a| a.ctrl_range[1]).collect(),
+    };
+    let action_space = match &spec.actions {
+        Some(ActionsSpec {
+            kind: ActionKind::Discrete,
+            choices,
+        }) => ActionSpace::Discrete(DiscreteSpace {
+            choices: choices.clone(),
+        }),
+        _ => ActionSpace::Box(control_space.clone()),
     };
     Ok(CompiledSpec {
         spec,
         layout,
         obs_blocks,
         action_space,
+        control_space,
         obs,
         obs_dim: offset,
         termination,

@@ -9,7 +9,9 @@ pub mod vec_env;
 pub mod world;
 
 pub use error::EnvError;
-pub use gym::{BoxSpace, CompiledSpec, Env, EnvSnapshot, ObsBlock, StepFlags};
+pub use gym::{
+    ActionSpace, BoxSpace, CompiledSpec, DiscreteSpace, Env, EnvSnapshot, ObsBlock, StepFlags,
+};
 pub use spec::{AssetRoots, EnvSpec};
 pub use state::{BodyState, JointInfo, JointKind, JointState, State, StateLayout, TaskParamInfo};
 pub use vec_env::{StepBatch, VecEnv};

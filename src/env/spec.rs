@@ -28,6 +28,10 @@ pub struct EnvSpec {
     /// Actuated joints, in action-vector order.
     #[serde(default)]
     pub actuators: Vec<ActuatorSpec>,
+    /// The action space the agent acts in (`[actions]`); absent means a Box over the
+    /// actuators' control ranges.
+    #[serde(default)]
+    pub actions: Option<ActionsSpec>,
     /// Observation terms, concatenated in this order into the flat observation.
     pub observations: Vec<ObsTerm>,
     /// Reset noise added to joints and bodies at the start of each episode.
@@ -267,6 +271,31 @@ pub struct ActuatorSpec {
 
 fn default_ctrl_range() -> [f64; 2] {
     [-1.0, 1.0]
+}
+
+/// The agent's action space, from the spec's `[actions]` table.
+///
+/// `kind = "discrete"` with `choices = [[-1.0], [1.0]]` gives a `Discrete(2)` space:
+/// action `i` applies the control vector `choices[i]` (one value per actuator, within
+/// its `ctrl_range`), as Gymnasium's CartPole-v1 maps 0/1 to a ±10 N push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionsSpec {
+    /// `box` (continuous controls, the default) or `discrete`.
+    pub kind: ActionKind,
+    /// The control vector of each discrete action (only with `kind = "discrete"`).
+    #[serde(default)]
+    pub choices: Vec<Vec<f64>>,
+}
+
+/// Whether the agent picks continuous controls or one of a few control vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionKind {
+    /// A Box over the actuators' control ranges.
+    Box,
+    /// `Discrete(n)`: an index into `choices`.
+    Discrete,
 }
 
 /// How an actuator turns its action component into joint effort.
@@ -600,6 +629,9 @@ impl EnvSpec {
                 }
             }
         }
+        if let Some(acts) = &self.actions {
+            self.validate_actions(acts, file)?;
+        }
         for (i, n) in self.reset.joints.iter().enumerate() {
             finite(format!("reset.joints[{i}]"), &[n.q, n.qd].concat())?;
         }
@@ -630,6 +662,64 @@ impl EnvSpec {
         }
         if c.width == 0 || c.height == 0 {
             return Err(bad("camera.width/height".into(), "image sizes ≥ 1 pixel"));
+        }
+        Ok(())
+    }
+}
+
+impl EnvSpec {
+    /// Checks `[actions]`: discrete choices are non-empty, one control per actuator,
+    /// finite and inside each actuator's `ctrl_range`.
+    fn validate_actions(&self, acts: &ActionsSpec, file: &Path) -> Result<(), EnvError> {
+        let bad = |key: String, expected: String| EnvError::Invalid {
+            file: file.to_path_buf(),
+            key,
+            expected,
+        };
+        match acts.kind {
+            ActionKind::Box => {
+                if !acts.choices.is_empty() {
+                    return Err(bad(
+                        "actions.choices".into(),
+                        "no `choices` unless `kind = \"discrete\"`".into(),
+                    ));
+                }
+            }
+            ActionKind::Discrete => {
+                let n = self.actuators.len();
+                if n == 0 {
+                    return Err(bad(
+                        "actions.kind".into(),
+                        "at least one [[actuators]] for discrete choices to drive".into(),
+                    ));
+                }
+                if acts.choices.len() < 2 {
+                    return Err(bad(
+                        "actions.choices".into(),
+                        "at least two choices, e.g. `choices = [[-1.0], [1.0]]`".into(),
+                    ));
+                }
+                for (i, c) in acts.choices.iter().enumerate() {
+                    let key = format!("actions.choices[{i}]");
+                    if c.len() != n {
+                        return Err(bad(
+                            key,
+                            format!("{n} control value(s), one per actuator (got {})", c.len()),
+                        ));
+                    }
+                    for (k, (&x, a)) in c.iter().zip(&self.actuators).enumerate() {
+                        let [lo, hi] = a.ctrl_range;
+                        if !(x.is_finite() && lo <= x && x <= hi) {
+                            return Err(bad(
+                                format!("{key}[{k}] ({})", a.joint),
+                                format!(
+                                    "a finite value in the actuator's ctrl_range [{lo}, {hi}] (got {x})"
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
         }
         Ok(())
     }

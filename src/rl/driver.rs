@@ -130,12 +130,7 @@ impl EnvDriver {
         self.venv.compiled().obs_dim()
     }
 
-    /// Action size.
-    pub fn act_dim(&self) -> usize {
-        self.venv.compiled().action_space.dim()
-    }
-
-    /// Step every env with `actions` (flat, clipped to the action space by the envs),
+    /// Step every env with `actions` (flat, see [`crate::env::ActionSpace`]),
     /// evaluate rewards and success, and account finished episodes.
     pub fn step(&mut self, actions: &[f64]) -> Result<()> {
         let b = self.venv.step(actions)?;

@@ -15,7 +15,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use crate::env::BoxSpace;
+use crate::env::ActionSpace;
 use normalize::RunningMeanStd;
 use policy::HostMlp;
 
@@ -31,11 +31,42 @@ pub struct Actor {
     pub clip_obs: f64,
     /// Squash the mean through tanh into the action bounds (SAC); else clip (PPO).
     pub squash: bool,
+    /// The network outputs logits over a Discrete space's actions (PPO's categorical
+    /// head); the deterministic action is their argmax.
+    #[serde(default)]
+    pub discrete: bool,
 }
 
 impl Actor {
-    /// Deterministic env actions (flat, within `space`) for a batch of raw observations.
-    pub fn act(&self, obs: &[f32], obs_dim: usize, space: &BoxSpace) -> Vec<f64> {
+    /// Why this policy cannot act in `space`, if it cannot (a discrete policy in a Box
+    /// space, or an output width that does not match).
+    pub fn mismatch(&self, space: &ActionSpace) -> Option<String> {
+        let w = self.net.out_dim();
+        match space {
+            ActionSpace::Box(b) if self.discrete => Some(format!(
+                "the policy picks discrete actions, but the env's action space is Box({})",
+                b.dim()
+            )),
+            ActionSpace::Box(b) if w < b.dim() => Some(format!(
+                "the policy outputs {w} action components, the env takes {}",
+                b.dim()
+            )),
+            ActionSpace::Discrete(d) if !self.discrete => Some(format!(
+                "the policy outputs continuous actions, but the env's action space is Discrete({})",
+                d.n()
+            )),
+            ActionSpace::Discrete(d) if w != d.n() => Some(format!(
+                "the policy picks among {w} actions, the env's action space is Discrete({})",
+                d.n()
+            )),
+            _ => None,
+        }
+    }
+
+    /// Deterministic env actions (flat, see [`ActionSpace`]) for a batch of raw
+    /// observations: the clipped or squashed mean in a Box, the most likely action in a
+    /// Discrete space. The policy must fit `space` (see [`Actor::mismatch`]).
+    pub fn act(&self, obs: &[f32], obs_dim: usize, space: &ActionSpace) -> Vec<f64> {
         let out = match &self.obs_rms {
             Some(r) => {
                 let mut n = obs.to_vec();
@@ -44,8 +75,24 @@ impl Actor {
             }
             None => self.net.forward_batch(obs, obs_dim),
         };
-        let a = space.dim();
         let w = self.net.out_dim();
+        let space = match space {
+            ActionSpace::Box(b) => b,
+            ActionSpace::Discrete(_) => {
+                return out
+                    .chunks_exact(w)
+                    .map(|row| {
+                        // First maximum, so ties break the same way every time.
+                        let best = row
+                            .iter()
+                            .enumerate()
+                            .fold(0, |k, (i, &x)| if x > row[k] { i } else { k });
+                        best as f64
+                    })
+                    .collect();
+            }
+        };
+        let a = space.dim();
         let mut acts = Vec::with_capacity(out.len() / w.max(1) * a);
         for row in out.chunks_exact(w) {
             for (k, &m) in row[..a].iter().enumerate() {

@@ -116,23 +116,38 @@ impl Mlp {
     }
 }
 
-/// A Gaussian actor (mean from an MLP, state-independent log-std) and a value critic.
+/// The action distribution a policy's actor parameterizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    /// Diagonal Gaussian over a Box: the actor outputs the means, a learned
+    /// state-independent log-std sets the spread (CleanRL `ppo_continuous_action.py`).
+    Gaussian,
+    /// Categorical over a Discrete space: the actor outputs one logit per action
+    /// (CleanRL `ppo.py`).
+    Categorical,
+}
+
+/// An actor (Gaussian means or categorical logits from an MLP) and a value critic.
 #[derive(Module, Debug)]
 pub struct ActorCritic {
-    /// Mean of the action distribution.
+    /// Means (Gaussian) or logits (categorical) of the action distribution.
     pub actor: Mlp,
     /// State value.
     pub critic: Mlp,
-    /// Log standard deviation per action component.
-    pub log_std: Param<Tensor<1>>,
+    /// Log standard deviation per action component (Gaussian heads only).
+    pub log_std: Option<Param<Tensor<1>>>,
 }
 
 impl ActorCritic {
     /// Networks `obs_dim → hidden… → act_dim` and `obs_dim → hidden… → 1`, orthogonally
     /// initialised as CleanRL does (gain √2 hidden, 0.01 actor output, 1 critic output).
+    /// `act_dim` is the action dimension (Gaussian) or the number of actions
+    /// (categorical).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         obs_dim: usize,
         act_dim: usize,
+        head: Head,
         hidden: &[usize],
         activation: Activation,
         log_std_init: f64,
@@ -147,10 +162,12 @@ impl ActorCritic {
         Self {
             actor: Mlp::new(&a, 0.01, activation, rng, device),
             critic: Mlp::new(&c, 1.0, activation, rng, device),
-            log_std: Param::from_data(
-                TensorData::new(vec![log_std_init as f32; act_dim], [act_dim]),
-                device,
-            ),
+            log_std: (head == Head::Gaussian).then(|| {
+                Param::from_data(
+                    TensorData::new(vec![log_std_init as f32; act_dim], [act_dim]),
+                    device,
+                )
+            }),
         }
     }
 
@@ -159,7 +176,10 @@ impl ActorCritic {
         HostPolicy {
             actor: HostMlp::of(&self.actor),
             critic: HostMlp::of(&self.critic),
-            log_std: to_vec(self.log_std.val()),
+            log_std: self
+                .log_std
+                .as_ref()
+                .map_or_else(Vec::new, |p| to_vec(p.val())),
         }
     }
 }
@@ -281,17 +301,18 @@ impl HostMlp {
 pub struct HostPolicy {
     actor: HostMlp,
     critic: HostMlp,
-    /// Log standard deviation per action component.
+    /// Log standard deviation per action component (empty for categorical heads).
     pub log_std: Vec<f32>,
 }
 
 impl HostPolicy {
-    /// Action dimension.
+    /// Action dimension of a Gaussian head.
     pub fn act_dim(&self) -> usize {
         self.log_std.len()
     }
 
-    /// Means of a batch of (normalised) observations, flat `rows × act_dim`.
+    /// Actor outputs (Gaussian means or categorical logits) of a batch of
+    /// (normalised) observations, flat `rows × actor width`.
     pub fn mean(&self, obs: &[f32], obs_dim: usize) -> Vec<f32> {
         self.actor.forward_batch(obs, obs_dim)
     }
@@ -331,10 +352,61 @@ impl HostPolicy {
     }
 }
 
+/// Sample one action per row of `logits` (flat rows of `n`) from the categorical
+/// distribution `softmax(logits)`; returns (indices, log-probabilities).
+pub fn sample_categorical(logits: &[f32], n: usize, rng: &mut ChaCha8Rng) -> (Vec<f32>, Vec<f32>) {
+    let rows = logits.len() / n.max(1);
+    let (mut idx, mut logps) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    for row in logits.chunks_exact(n) {
+        let lp = log_softmax(row);
+        let u: f64 = rng.random();
+        let mut acc = 0.0;
+        // Inverse CDF; the last index catches round-off when the sum is just below `u`.
+        let k = lp
+            .iter()
+            .position(|&l| {
+                acc += l.exp();
+                u < acc
+            })
+            .unwrap_or(n - 1);
+        idx.push(k as f32);
+        logps.push(lp[k] as f32);
+    }
+    (idx, logps)
+}
+
+/// `log softmax(x)`, computed stably in f64.
+pub fn log_softmax(x: &[f32]) -> Vec<f64> {
+    let m = x.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b)) as f64;
+    let lse = m + x.iter().map(|&v| (v as f64 - m).exp()).sum::<f64>().ln();
+    x.iter().map(|&v| v as f64 - lse).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn categorical_samples_follow_the_softmax() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        // Probabilities 0.1, 0.2, 0.7.
+        let logits: Vec<f32> = [0.1f32, 0.2, 0.7].iter().map(|p| p.ln()).collect();
+        let rows: Vec<f32> = logits.iter().cycle().take(3 * 20_000).copied().collect();
+        let (idx, logp) = sample_categorical(&rows, 3, &mut rng);
+        let mut counts = [0usize; 3];
+        for (&i, &lp) in idx.iter().zip(&logp) {
+            counts[i as usize] += 1;
+            assert!(
+                (lp - logits[i as usize]).abs() < 1e-5,
+                "log-prob of the sample"
+            );
+        }
+        for (c, p) in counts.iter().zip([0.1, 0.2, 0.7]) {
+            let f = *c as f64 / 20_000.0;
+            assert!((f - p).abs() < 0.015, "frequency {f} vs probability {p}");
+        }
+    }
 
     #[test]
     fn orthogonal_columns() {

@@ -1,6 +1,8 @@
-//! Proximal Policy Optimization for continuous actions, after CleanRL's
-//! `ppo_continuous_action.py` (Huang et al., 2022) with Stable-Baselines3's `VecNormalize`
-//! observation/reward normalization and its bootstrapping of truncated episodes.
+//! Proximal Policy Optimization, after CleanRL's `ppo_continuous_action.py` (Huang et
+//! al., 2022) with Stable-Baselines3's `VecNormalize` observation/reward normalization and
+//! its bootstrapping of truncated episodes. The action space picks the policy head: a
+//! diagonal Gaussian for a Box, a categorical over logits for a Discrete space (CleanRL's
+//! `ppo.py`); everything else is shared.
 //!
 //! One rollout of `n_steps × n_envs` transitions, then `update_epochs` passes over it in
 //! `n_minibatches` shuffled minibatches: clipped surrogate objective, (optionally clipped)
@@ -18,11 +20,12 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+use crate::env::ActionSpace;
 use crate::env::spec::TrainSpec;
 use crate::rl::Actor;
 use crate::rl::driver::EnvDriver;
 use crate::rl::normalize::RunningMeanStd;
-use crate::rl::policy::{Activation, ActorCritic};
+use crate::rl::policy::{Activation, ActorCritic, Head, sample_categorical};
 
 /// Every PPO hyperparameter. Defaults are CleanRL's `ppo_continuous_action.py`
 /// (which match SB3's `PPO` defaults) unless noted.
@@ -279,26 +282,37 @@ pub struct Ppo {
     /// Env steps done.
     pub global_step: u64,
     obs_dim: usize,
-    act_dim: usize,
+    /// The action space acted in.
+    space: ActionSpace,
+    /// Gaussian (Box) or categorical (Discrete) policy.
+    head: Head,
+    /// Actor outputs: the Box dimension, or the number of discrete actions.
+    out_dim: usize,
 }
 
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
 
 impl Ppo {
-    /// Fresh networks and optimizer on `device` (an autodiff device), seeded by `seed`.
+    /// Fresh networks and optimizer on `device` (an autodiff device), seeded by `seed`,
+    /// with the policy head that `space` calls for.
     pub fn new(
         cfg: PpoConfig,
         obs_dim: usize,
-        act_dim: usize,
+        space: &ActionSpace,
         seed: u64,
         device: Device,
     ) -> Result<Self> {
         cfg.validate()?;
+        let (head, out_dim) = match space {
+            ActionSpace::Box(b) => (Head::Gaussian, b.dim()),
+            ActionSpace::Discrete(d) => (Head::Categorical, d.n()),
+        };
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         // One stream: the initial weights, then the policy noise and minibatch shuffles.
         let model = ActorCritic::new(
             obs_dim,
-            act_dim,
+            out_dim,
+            head,
             &cfg.hidden,
             cfg.activation,
             cfg.log_std_init,
@@ -318,7 +332,9 @@ impl Ppo {
             update: 0,
             global_step: 0,
             obs_dim,
-            act_dim,
+            space: space.clone(),
+            head,
+            out_dim,
         })
     }
 
@@ -345,9 +361,10 @@ impl Ppo {
     /// Collect one rollout from `drv` and update the networks on it.
     pub fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats> {
         let t0 = std::time::Instant::now();
-        let (n, d, a) = (drv.n_envs(), self.obs_dim, self.act_dim);
+        let (n, d) = (drv.n_envs(), self.obs_dim);
+        // Stored action width: the Box dimension, or 1 (the index) for a Discrete space.
+        let a = self.space.dim();
         let steps = self.cfg.n_steps;
-        let space = drv.venv.compiled().action_space.clone();
         let host = self.model.to_host();
         let bs = steps * n;
         let mut b_obs = vec![0f32; bs * d];
@@ -363,13 +380,25 @@ impl Ppo {
                 self.obs_rms.update_f32(&drv.obs);
             }
             let norm = self.normalize_obs(&drv.obs);
-            let means = host.mean(&norm, d);
+            let out = host.mean(&norm, d);
             let values = host.value(&norm, d);
-            let (acts, logps) = host.sample(&means, &mut self.rng);
-            for (k, (e, &x)) in env_act.iter_mut().zip(&acts).enumerate() {
-                let j = k % a;
-                *e = (x as f64).clamp(space.low[j], space.high[j]);
-            }
+            let (acts, logps) = match &self.space {
+                ActionSpace::Box(space) => {
+                    let (acts, logps) = host.sample(&out, &mut self.rng);
+                    for (k, (e, &x)) in env_act.iter_mut().zip(&acts).enumerate() {
+                        let j = k % a;
+                        *e = (x as f64).clamp(space.low[j], space.high[j]);
+                    }
+                    (acts, logps)
+                }
+                ActionSpace::Discrete(_) => {
+                    let (idx, logps) = sample_categorical(&out, self.out_dim, &mut self.rng);
+                    for (e, &i) in env_act.iter_mut().zip(&idx) {
+                        *e = i as f64;
+                    }
+                    (idx, logps)
+                }
+            };
             drv.step(&env_act)
                 .with_context(|| format!("at env step {}", self.global_step + (t * n) as u64))?;
             self.global_step += n as u64;
@@ -458,7 +487,7 @@ impl Ppo {
         val: &[f32],
         lr: f64,
     ) -> Result<UpdateStats> {
-        let (d, a) = (self.obs_dim, self.act_dim);
+        let (d, a, k) = (self.obs_dim, self.space.dim(), self.out_dim);
         let bs = logp.len();
         let mb = bs / self.cfg.n_minibatches;
         let mut idx: Vec<usize> = (0..bs).collect();
@@ -495,21 +524,40 @@ impl Ppo {
                 };
                 let t1 = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [mb]), &dev);
                 let x = t2(gather(obs, d), d);
-                let act_t = t2(gather(act, a), a);
                 let old_logp = t1(gather(logp, 1));
                 let adv_t = t1(mb_adv);
                 let ret_t = t1(gather(ret, 1));
                 let old_v = t1(gather(val, 1));
 
                 let m = &self.model;
-                let mean = m.actor.forward(x.clone());
-                let log_std = m.log_std.val();
-                let inv_var = log_std.clone().mul_scalar(-2.0).exp().unsqueeze::<2>();
-                let new_logp = ((act_t - mean).square() * inv_var).mul_scalar(-0.5)
-                    - log_std.clone().unsqueeze::<2>()
-                    - (0.5 * LN_2PI);
-                let new_logp: Tensor<1> = new_logp.sum_dim(1).reshape([mb]);
-                let entropy = (log_std + (0.5 + 0.5 * LN_2PI)).sum();
+                let out = m.actor.forward(x.clone());
+                let (new_logp, entropy): (Tensor<1>, Tensor<1>) = match &m.log_std {
+                    Some(log_std) => {
+                        // Diagonal Gaussian: log N(a; μ, σ²) summed over components.
+                        let act_t = t2(gather(act, a), a);
+                        let log_std = log_std.val();
+                        let inv_var = log_std.clone().mul_scalar(-2.0).exp().unsqueeze::<2>();
+                        let lp = ((act_t - out).square() * inv_var).mul_scalar(-0.5)
+                            - log_std.clone().unsqueeze::<2>()
+                            - (0.5 * LN_2PI);
+                        (
+                            lp.sum_dim(1).reshape([mb]),
+                            (log_std + (0.5 + 0.5 * LN_2PI)).sum(),
+                        )
+                    }
+                    None => {
+                        // Categorical: pick the taken action's log-probability with a
+                        // one-hot mask; entropy −Σ p log p, averaged over the minibatch.
+                        let mut onehot = vec![0f32; mb * k];
+                        for (r, &i) in chunk.iter().enumerate() {
+                            onehot[r * k + act[i] as usize] = 1.0;
+                        }
+                        let logp_all = burn::tensor::activation::log_softmax(out, 1);
+                        let lp = (logp_all.clone() * t2(onehot, k)).sum_dim(1).reshape([mb]);
+                        let ent = -(logp_all.clone().exp() * logp_all).sum_dim(1).mean();
+                        (lp, ent)
+                    }
+                };
                 let logratio = new_logp - old_logp;
                 let ratio = logratio.clone().exp();
                 let c = self.cfg.clip_coef;
@@ -610,6 +658,7 @@ impl Ppo {
             obs_rms: self.cfg.norm_obs.then(|| self.obs_rms.clone()),
             clip_obs: self.cfg.clip_obs,
             squash: false,
+            discrete: self.head == Head::Categorical,
         }
     }
 }

@@ -622,6 +622,7 @@ impl Learner for Sac {
             obs_rms: None,
             clip_obs: 10.0,
             squash: true,
+            discrete: false,
         }
     }
 }

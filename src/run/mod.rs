@@ -231,6 +231,31 @@ pub struct Summary {
     /// Seconds of training spent in the CLIP reward (summed over resumes), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_s: Option<f64>,
+    /// When `--stop-return` ended the run early: where the return threshold was met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at_return: Option<ReturnReached>,
+}
+
+/// Episodes in the rolling mean that `--stop-return` watches: the last 100, as
+/// Stable-Baselines3 reports `rollout/ep_rew_mean` (`stats_window_size` = 100).
+pub const RETURN_WINDOW: usize = 100;
+
+/// The point where the mean return of the last [`RETURN_WINDOW`] training episodes
+/// first reached the `--stop-return` threshold (checked after every update).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnReached {
+    /// The threshold asked for.
+    pub threshold: f64,
+    /// The rolling mean that met it.
+    pub mean_return: f64,
+    /// Episodes in the rolling mean.
+    pub window: usize,
+    /// Env steps done when it was met.
+    pub step: u64,
+    /// Updates done when it was met.
+    pub update: u64,
+    /// Wall-clock seconds of training when it was met.
+    pub wall_s: f64,
 }
 
 /// Small metadata of a checkpoint.
@@ -253,6 +278,9 @@ pub struct TrainOptions {
     /// Write an evaluation video to `videos/` every this many updates (and at the end);
     /// `None` writes none.
     pub video_every: Option<u64>,
+    /// End the run (checkpoint, evaluation, summary) once the mean return of the last
+    /// [`RETURN_WINDOW`] training episodes reaches this; counted from this invocation.
+    pub stop_return: Option<f64>,
 }
 
 /// Steps of the short evaluation videos written during training.
@@ -346,17 +374,28 @@ pub fn train(
         (Some(p), _) if cfg.algo == "ppo" => Box::new(Ppo::new(
             p.clone(),
             drv.obs_dim(),
-            drv.act_dim(),
+            &drv.venv.compiled().action_space,
             learner_seed(cfg.seed),
             dev,
         )?),
-        (_, Some(s)) => Box::new(Sac::new(
-            s.clone(),
-            drv.venv.compiled().action_space.clone(),
-            drv.obs_dim(),
-            learner_seed(cfg.seed),
-            dev,
-        )?),
+        (_, Some(s)) => {
+            let c = drv.venv.compiled();
+            let Some(space) = c.action_space.as_box() else {
+                bail!(
+                    "SAC needs continuous actions, but env `{}` has a {} action space; \
+                     train it with --algo ppo",
+                    c.spec.name,
+                    c.action_space
+                );
+            };
+            Box::new(Sac::new(
+                s.clone(),
+                space.clone(),
+                drv.obs_dim(),
+                learner_seed(cfg.seed),
+                dev,
+            )?)
+        }
         _ => bail!("config has no settings for {:?}", cfg.algo),
     };
     let metrics_path = dir.join("metrics.jsonl");
@@ -407,7 +446,9 @@ pub fn train(
     let mut tb = tensorboard::EventWriter::create(dir)
         .with_context(|| format!("creating a TensorBoard event file in {}", dir.display()))?;
     let wall = |start: &Instant| wall0 + start.elapsed().as_secs_f64();
-    while !ppo.done() {
+    let mut recent = std::collections::VecDeque::with_capacity(RETURN_WINDOW);
+    let mut reached = None;
+    while !ppo.done() && reached.is_none() {
         if opts.stop_after.is_some_and(|s| ppo.update() >= s) {
             return Ok(None);
         }
@@ -417,6 +458,27 @@ pub fn train(
             .iterate(&mut drv)
             .with_context(|| format!("training stopped in update {}", ppo.update() + 1))?;
         let (eps, comps) = drv.take_stats();
+        for e in &eps {
+            if recent.len() == RETURN_WINDOW {
+                recent.pop_front();
+            }
+            recent.push_back(e.ret);
+        }
+        if let Some(threshold) = opts.stop_return
+            && recent.len() == RETURN_WINDOW
+        {
+            let mean_return = recent.iter().sum::<f64>() / RETURN_WINDOW as f64;
+            if mean_return >= threshold {
+                reached = Some(ReturnReached {
+                    threshold,
+                    mean_return,
+                    window: RETURN_WINDOW,
+                    step: ppo.global_step(),
+                    update: ppo.update(),
+                    wall_s: wall(&start),
+                });
+            }
+        }
         let mut m = metrics_line(
             ppo.as_ref(),
             &eps,
@@ -433,7 +495,7 @@ pub fn train(
         tb.scalars(m.global_step, &tb_scalars(&m))
             .context("writing the TensorBoard event file")?;
         on_update(&m);
-        if ppo.update().is_multiple_of(every.max(1)) || ppo.done() {
+        if ppo.update().is_multiple_of(every.max(1)) || ppo.done() || reached.is_some() {
             let times = (wall(&start), clip0 + drv.clip_seconds());
             checkpoint(dir, ppo.as_ref(), &drv, times)?;
         }
@@ -459,6 +521,7 @@ pub fn train(
         eval,
         policy_hash: policy_hash(&actor),
         clip_s: cfg.clip.is_some().then(|| clip0 + drv.clip_seconds()),
+        stopped_at_return: reached,
     };
     write_atomic(
         &dir.join("summary.json"),
@@ -602,6 +665,9 @@ pub fn load_actor_for(dir: &Path, env: &Env) -> Result<Actor> {
             env.compiled().spec.name,
             obs
         );
+    }
+    if let Some(why) = actor.mismatch(&env.compiled().action_space) {
+        bail!("{}: {why}", dir.display());
     }
     Ok(actor)
 }

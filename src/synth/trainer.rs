@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::env::spec::SuccessWhen;
-use crate::env::{AssetRoots, Env};
+use crate::env::{ActionSpace, AssetRoots, BoxSpace, Env};
 use crate::reward::stats::RewardStats;
 use crate::reward::{RewardOut, builtin_path, load_program};
 
@@ -131,6 +131,34 @@ impl PlannerTrainer {
 /// Number of curve points reported.
 pub const CURVE_POINTS: u64 = 10;
 
+impl PlannerTrainer {
+    /// Fixed actions for a narrow Box: the centre, then each axis at its bounds and
+    /// half-way; empty when there are too many (wide spaces are sampled instead).
+    fn probes(&self, space: &BoxSpace) -> Vec<Vec<f64>> {
+        if 2 * space.dim() >= self.max_candidates {
+            return Vec::new();
+        }
+        let mid: Vec<f64> = (0..space.dim())
+            .map(|i| 0.5 * (space.low[i] + space.high[i]))
+            .collect();
+        let mut v = vec![mid.clone()];
+        for i in 0..space.dim() {
+            for b in [
+                space.low[i],
+                space.high[i],
+                0.5 * (space.low[i] + mid[i]),
+                0.5 * (space.high[i] + mid[i]),
+            ] {
+                let mut a = mid.clone();
+                a[i] = b;
+                v.push(a);
+            }
+        }
+        v.truncate(self.max_candidates.max(1));
+        v
+    }
+}
+
 impl Trainer for PlannerTrainer {
     fn name(&self) -> &str {
         "planner"
@@ -154,30 +182,21 @@ impl Trainer for PlannerTrainer {
             &builtin_path(&self.roots, &c.spec.rewards.success),
             &c.layout,
         )?;
-        let space = &c.action_space;
+        // A Discrete space's actions are all tried (up to `max_candidates`); a Box is
+        // probed around its centre, or sampled when it is wide.
+        let mut rng = ChaCha8Rng::seed_from_u64(req.seed ^ 0x5eed_91a7);
+        let (space, fixed) = match &c.action_space {
+            ActionSpace::Discrete(d) => {
+                let all = (0..d.n().min(self.max_candidates.max(1)))
+                    .map(|i| vec![i as f64])
+                    .collect();
+                (c.control_space.clone(), all)
+            }
+            ActionSpace::Box(space) => (space.clone(), self.probes(space)),
+        };
         let mid: Vec<f64> = (0..space.dim())
             .map(|i| 0.5 * (space.low[i] + space.high[i]))
             .collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(req.seed ^ 0x5eed_91a7);
-        let fixed: Vec<Vec<f64>> = if 2 * space.dim() < self.max_candidates {
-            let mut v = vec![mid.clone()];
-            for i in 0..space.dim() {
-                for b in [
-                    space.low[i],
-                    space.high[i],
-                    0.5 * (space.low[i] + mid[i]),
-                    0.5 * (space.high[i] + mid[i]),
-                ] {
-                    let mut a = mid.clone();
-                    a[i] = b;
-                    v.push(a);
-                }
-            }
-            v.truncate(self.max_candidates.max(1));
-            v
-        } else {
-            Vec::new()
-        };
         let mut out = RewardOut::default();
         let (mut ep_return, mut ep_task, mut ep_len, mut hit) = (0.0, 0.0, 0u64, false);
         let mut sum_task = 0.0;
