@@ -8,8 +8,9 @@
 #   --with-osmesa optional: apt-get install libosmesa6 (needs root), the software
 #                 OpenGL that `gym_envs.py --render` uses via MUJOCO_GL=osmesa.
 #   --with-sb3    also install Stable-Baselines3 and PyTorch from PyPI (the training
-#                 peer, run_train_peer.sh; PyPI's Linux torch wheel pulls CUDA libraries,
-#                 several GB, though the benchmark runs on the CPU).
+#                 peer, run_train_peer.sh, and the torch CLIP peer, clip_embed_torch.py,
+#                 with onnx and onnxruntime; PyPI's Linux torch wheel pulls CUDA libraries,
+#                 several GB, though the benchmarks run on the CPU).
 set -euo pipefail
 
 die() { echo "setup.sh: error: $*" >&2; exit 1; }
@@ -21,7 +22,7 @@ VENV="${PEERS_VENV:-$REPO/.venv-peers}"
 # v5 MuJoCo envs; mujoco 3.x is the MuJoCo line it was tested against here).
 PINS=("gymnasium[mujoco]==1.4.0" "mujoco==3.17.0" "numpy==2.3.5")
 # The training peer (checked together with the pins above).
-SB3_PINS=("stable-baselines3==2.9.2" "torch==2.15.0")
+SB3_PINS=("stable-baselines3==2.9.2" "torch==2.15.0" "onnx==1.23.2" "onnxruntime==1.30.0")
 
 WITH_OSMESA=0
 WITH_SB3=0
@@ -29,7 +30,7 @@ for arg in "$@"; do
   case "$arg" in
     --with-osmesa) WITH_OSMESA=1 ;;
     --with-sb3) WITH_SB3=1 ;;
-    -h|--help) sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument '$arg' (try --help)" ;;
   esac
 done
