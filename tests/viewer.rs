@@ -297,3 +297,45 @@ fn without_vulkan_it_says_what_to_install() {
     assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn clip_goal_adds_a_clip_component_beside_the_program() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let out = dir.path().join("out.png");
+    let assert = x
+        .rewardsmith()
+        .env("REWARDSMITH_CACHE", dir.path().join("cache"))
+        .args(["view", "--env"])
+        .arg(fixtures.join("envs/cart-slide.toml"))
+        .args(["--policy", "zero", "--frames", "5"])
+        .args(["--clip-goal", "a blue block on the left"])
+        .args([
+            "--clip-baseline",
+            "a blue block on the right",
+            "--clip-alpha",
+            "1",
+        ])
+        .arg("--clip-model")
+        .arg(fixtures.join("clip-tiny"))
+        .arg("--screenshot")
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    // cartpole's own reward (alive 1) plus the CLIP score of a centred cart (~0.87)
+    let line = stdout.lines().next().unwrap_or_default();
+    assert!(
+        line.contains("step 5") && line.contains("alive 1.0000"),
+        "{stdout}"
+    );
+    let clip: f64 = line
+        .split("clip ")
+        .nth(1)
+        .and_then(|t| t.split([',', ')']).next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no clip component in {stdout}"));
+    assert!((0.8..0.95).contains(&clip), "{stdout}");
+    assert!(out.is_file());
+}

@@ -1,6 +1,7 @@
 //! Subcommand implementations (thin: argument handling and printing only).
 
 pub mod batch;
+pub mod clip_flags;
 pub mod envs;
 pub mod frames;
 pub mod models;

@@ -1,9 +1,9 @@
 //! `rewardsmith train` and `rewardsmith eval`.
 
+use crate::cli::clip_flags::ClipFlags;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rewardsmith::env::AssetRoots;
-use rewardsmith::run::clip::ClipConfig;
 use rewardsmith::run::{self, Metrics, RunConfig, TrainOptions};
 use std::path::PathBuf;
 
@@ -43,35 +43,9 @@ pub struct TrainArgs {
     /// Stop after this many updates in total, as if killed (for resume tests).
     #[arg(long, hide = true)]
     stop_after: Option<u64>,
-    /// CLIP reward (VLM-RM): the goal sentence the rendered frames are scored against
-    /// (repeat for several; their embeddings are averaged). Without --reward the CLIP
-    /// score is the whole reward; with it, it is added as the component `clip`.
-    #[arg(long, value_name = "TEXT", conflicts_with = "resume")]
-    clip_goal: Vec<String>,
-    /// A baseline sentence describing the scene without the goal (repeatable).
-    #[arg(long, value_name = "TEXT", requires = "clip_goal")]
-    clip_baseline: Vec<String>,
-    /// Projection strength α in [0, 1] onto the goal − baseline direction (default:
-    /// 0.5 with a baseline, 0 without).
-    #[arg(long, value_name = "A", requires = "clip_goal")]
-    clip_alpha: Option<f64>,
-    /// CLIP model: a known name (`rewardsmith models list`) or a model directory.
-    #[arg(long, value_name = "NAME", requires = "clip_goal", default_value = run::clip::DEFAULT_MODEL)]
-    clip_model: String,
-    /// Score every K-th step of an episode with CLIP and hold the score in between.
-    #[arg(long, value_name = "K", requires = "clip_goal", default_value_t = 1)]
-    clip_every: u64,
-    /// Where the CLIP model runs: cpu, or gpu (CUDA/TensorRT through onnxruntime-gpu).
-    #[arg(
-        long,
-        value_name = "DEVICE",
-        requires = "clip_goal",
-        default_value = "cpu"
-    )]
-    clip_device: String,
-    /// Weight W of the CLIP term: reward = program + W × CLIP (or W × CLIP alone).
-    #[arg(long, value_name = "W", requires = "clip_goal", default_value_t = 1.0)]
-    clip_weight: f64,
+    /// The CLIP reward term.
+    #[command(flatten)]
+    clip: ClipFlags,
     /// Write a short evaluation video (GIF) to `videos/` every K updates and at the end;
     /// 0 writes none.
     #[arg(long, default_value_t = 50)]
@@ -85,7 +59,14 @@ pub struct TrainArgs {
 /// Run `train`.
 pub fn run(args: TrainArgs) -> Result<()> {
     let (cfg, dir, resume) = match &args.resume {
-        Some(dir) => (RunConfig::load(dir)?, dir.clone(), true),
+        Some(dir) => {
+            if !args.clip.clip_goal.is_empty() {
+                bail!(
+                    "--resume continues a run with its own settings; --clip-goal cannot change them"
+                );
+            }
+            (RunConfig::load(dir)?, dir.clone(), true)
+        }
         None => {
             let env = args.env.as_deref().context("--env is required")?;
             let roots = AssetRoots::discover();
@@ -100,23 +81,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             cfg.override_run(args.steps, args.envs, args.checkpoint_every);
             cfg.seed = args.seed;
             cfg.device = args.device.clone();
-            if !args.clip_goal.is_empty() {
-                let mut c = ClipConfig::new(args.clip_goal.clone(), args.clip_baseline.clone());
-                c.alpha = args.clip_alpha.unwrap_or(c.alpha);
-                // A directory is kept as an absolute path so the run can be resumed
-                // from anywhere; a name stays a name.
-                let model = PathBuf::from(&args.clip_model);
-                c.model = if model.is_dir() {
-                    std::path::absolute(&model)?.to_string_lossy().into_owned()
-                } else {
-                    args.clip_model.clone()
-                };
-                c.every = args.clip_every;
-                c.weight = args.clip_weight;
-                c.device = args.clip_device.clone();
-                c.program = args.reward.is_some();
-                cfg.clip = Some(c);
-            }
+            cfg.clip = args.clip.config(args.reward.is_some())?;
             cfg.validate()?;
             let stem = std::path::Path::new(env)
                 .file_stem()

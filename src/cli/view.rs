@@ -2,6 +2,8 @@
 
 use anyhow::Result;
 use clap::Args;
+
+use crate::cli::clip_flags::ClipFlags;
 use std::path::PathBuf;
 
 /// Arguments of `view`.
@@ -38,6 +40,9 @@ pub struct ViewArgs {
     /// Frames to step before --screenshot, or to --record.
     #[arg(long)]
     frames: Option<u32>,
+    /// A CLIP reward term shown beside the program's components.
+    #[command(flatten)]
+    clip: ClipFlags,
     /// Runs or synth round directories to show side by side, in lockstep from one seed;
     /// the ranking given (clicks or digits, Enter) goes to ROUND/ranking.json for a
     /// round, else to stdout.
@@ -55,6 +60,7 @@ pub fn run(args: ViewArgs) -> Result<()> {
     use rewardsmith::viewer::{Output, ViewOptions, compare};
 
     let roots = AssetRoots::discover();
+    let clip = args.clip.config(true)?;
     let run_env = |dir: &std::path::Path| -> Result<String> {
         let cfg = RunConfig::load(dir).with_context(|| format!("{}: not a run", dir.display()))?;
         Ok(cfg.env.to_string_lossy().into_owned())
@@ -77,6 +83,7 @@ pub fn run(args: ViewArgs) -> Result<()> {
                     },
                     policy: PolicySpec::Run(c.run.clone()),
                     reward,
+                    clip: clip.clone(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -98,6 +105,7 @@ pub fn run(args: ViewArgs) -> Result<()> {
                 env,
                 policy,
                 reward,
+                clip: clip.clone(),
             }],
             None,
         )
@@ -114,6 +122,7 @@ pub fn run(args: ViewArgs) -> Result<()> {
             env,
             policy,
             reward: args.reward.clone(),
+            clip: clip.clone(),
         };
         (vec![sim], None)
     };

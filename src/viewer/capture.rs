@@ -9,7 +9,7 @@ use std::time::Instant;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
-use super::app::{Failure, Playback};
+use super::app::{Failure, Playback, Sims};
 use super::overlay::OverlayState;
 use super::sim::Sim;
 use super::{Output, ViewerError};
@@ -124,6 +124,7 @@ pub(crate) fn request(mut commands: Commands, playback: Res<Playback>, mut cap: 
 /// When every frame has arrived, write the file and exit.
 pub(crate) fn finish(
     mut cap: ResMut<Capture>,
+    sims: Res<Sims>,
     failure: Res<Failure>,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -174,6 +175,24 @@ pub(crate) fn finish(
     match result {
         Ok(written) => {
             let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            // What the overlay showed last, for scripts and logs.
+            for sim in &sims.list {
+                let st = sim.stats();
+                let comps: Vec<String> = st
+                    .last
+                    .components
+                    .iter()
+                    .map(|(n, v)| format!("{n} {v:.4}"))
+                    .collect();
+                println!(
+                    "{}: step {}, return {:.4}, last reward {:.4} ({})",
+                    sim.label(),
+                    st.step,
+                    st.ret,
+                    st.last.total,
+                    comps.join(", ")
+                );
+            }
             eprintln!(
                 "{} frames in {secs:.2} s ({:.1} ms per frame); wrote {}",
                 cap.frames,

@@ -43,6 +43,9 @@ pub enum ViewerError {
     /// Bad command-line values.
     #[error("{0}")]
     Usage(String),
+    /// The CLIP reward could not be set up (model, prompts, ONNX Runtime).
+    #[error("CLIP reward: {0}")]
+    Clip(String),
     /// Writing a screenshot, a recording or a ranking failed.
     #[error(transparent)]
     Render(#[from] RenderError),

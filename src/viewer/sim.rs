@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 use super::ViewerError;
 use super::reload::{Reload, WatchedProgram};
 use crate::env::{AssetRoots, Env};
+use crate::reward::clip::ClipTerm;
 use crate::reward::{RewardOut, ScriptProgram, builtin_path, load_program};
 use crate::rl::Actor;
+use crate::rl::driver::CLIP_COMPONENT;
+use crate::run::clip::ClipConfig;
 
 /// What chooses the actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +34,8 @@ pub struct SimSpec {
     pub policy: PolicySpec,
     /// Reward program; `None` means the env's own.
     pub reward: Option<PathBuf>,
+    /// A CLIP reward term added to the program's as the component `clip`.
+    pub clip: Option<ClipConfig>,
 }
 
 enum Policy {
@@ -106,6 +111,7 @@ pub struct Sim {
     env: Env,
     policy: Policy,
     reward: WatchedProgram,
+    clip: Option<ClipTerm>,
     success: Option<ScriptProgram>,
     obs: Vec<f32>,
     stats: EpisodeStats,
@@ -140,11 +146,19 @@ impl Sim {
             .ok()
             .filter(ScriptProgram::has_success);
         let obs = env.reset(Some(seed))?;
+        let clip = match &spec.clip {
+            Some(c) => Some(
+                c.term(&env, 1)
+                    .map_err(|e| ViewerError::Clip(format!("{e:#}")))?,
+            ),
+            None => None,
+        };
         let mut sim = Self {
             label: spec.label.clone(),
             env,
             policy,
             reward,
+            clip,
             success,
             obs,
             stats: EpisodeStats::default(),
@@ -254,6 +268,20 @@ impl Sim {
                 }
             }
         }
+        if let Some(c) = &mut self.clip {
+            let ended = [flags.terminated || flags.truncated];
+            match c.step(std::slice::from_ref(self.env.state()), &ended) {
+                Ok(t) => {
+                    let at = out
+                        .components
+                        .partition_point(|(n, _)| n.as_str() < CLIP_COMPONENT);
+                    out.components
+                        .insert(at, (CLIP_COMPONENT.to_string(), t[0]));
+                    out.total += t[0];
+                }
+                Err(e) => self.runtime_error = Some(format!("CLIP reward: {e}")),
+            }
+        }
         self.stats.step += 1;
         self.stats.ret += out.total;
         self.stats.history.push(&out);
@@ -278,6 +306,7 @@ mod tests {
             env: "cartpole".into(),
             policy: PolicySpec::Zero,
             reward,
+            clip: None,
         }
     }
 
