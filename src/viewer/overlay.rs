@@ -232,6 +232,26 @@ pub(crate) fn update(
             .and_then(|f| bodies.get(f.body))
             .map_or("none", String::as_str);
         let _ = write!(head, "\nfollowing {follow}");
+        // Inspector: the followed body's State fields, named as a reward program
+        // reads them (`s.body(name).pos` ...).
+        if let Some(b) = cam
+            .follow
+            .and_then(|f| first.env().state().bodies.get(f.body))
+        {
+            let v3 = |v: [f64; 3]| format!("{:.2} {:.2} {:.2}", v[0], v[1], v[2]);
+            let q = b.quat;
+            let _ = write!(
+                head,
+                "\n s.body(\"{follow}\")\n  .pos {}\n  .quat {:.2} {:.2} {:.2} {:.2}\n  .linvel {}\n  .angvel {}",
+                v3(b.pos),
+                q[0],
+                q[1],
+                q[2],
+                q[3],
+                v3(b.linvel),
+                v3(b.angvel)
+            );
+        }
     }
     if let Some(note) = &state.note {
         let _ = write!(head, "\n{note}");
