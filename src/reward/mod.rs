@@ -34,6 +34,22 @@ pub struct RewardOut {
 }
 
 impl RewardOut {
+    /// Add `value` as component `name` (kept in name order) and to the total; returns
+    /// false, changing nothing, if the reward already has a component of that name.
+    pub fn add_component(&mut self, name: &str, value: f64) -> bool {
+        match self
+            .components
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+        {
+            Ok(_) => false,
+            Err(at) => {
+                self.components.insert(at, (name.to_string(), value));
+                self.total += value;
+                true
+            }
+        }
+    }
+
     /// The value of a component by name.
     pub fn component(&self, name: &str) -> Option<f64> {
         self.components

@@ -155,7 +155,10 @@ impl EnvDriver {
                 .step(&b.states, &self.ended)
                 .context("CLIP reward failed")?;
             for (o, t) in self.outs.iter_mut().zip(terms) {
-                add_component(o, CLIP_COMPONENT, t)?;
+                anyhow::ensure!(
+                    o.add_component(CLIP_COMPONENT, t),
+                    "the reward program returns a component named `{CLIP_COMPONENT}`, which the CLIP term uses; rename it"
+                );
             }
         }
         self.success
@@ -239,17 +242,4 @@ impl EnvDriver {
         }
         Ok(())
     }
-}
-
-/// Add `value` as component `name` (kept in name order) to a reward and its total; fails
-/// if the reward already has a component of that name.
-fn add_component(o: &mut RewardOut, name: &str, value: f64) -> Result<()> {
-    match o.components.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
-        Ok(_) => anyhow::bail!(
-            "the reward program returns a component named `{name}`, which the CLIP term uses; rename it"
-        ),
-        Err(at) => o.components.insert(at, (name.to_string(), value)),
-    }
-    o.total += value;
-    Ok(())
 }

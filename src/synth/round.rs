@@ -21,7 +21,7 @@ use super::llm::{Choice, LlmClient, Message, Usage};
 use super::prompts::{self, Prompts, reflection};
 use super::ranking::{self, RankRequest, Ranker};
 use super::trainer::{CandidateRequest, CandidateResult, Trainer};
-use crate::env::{AssetRoots, Env, EnvSpec};
+use crate::env::{AssetRoots, Env};
 use crate::reward::ScriptProgram;
 use crate::reward::check::check_program;
 
@@ -226,6 +226,7 @@ impl Synth<'_> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", self.out.display()))?;
         write(&self.out.join("synth.toml"), &toml::to_string(cfg)?)?;
         let env = Env::load(&cfg.synth.env, &self.roots)?;
+        let steps = cfg.synth.steps_for(env.compiled().spec.train.as_ref());
         let base = vec![
             Message::new("system", self.prompts.system()?),
             Message::new("user", self.prompts.task(env.compiled(), &cfg.synth.task)?),
@@ -259,7 +260,7 @@ impl Synth<'_> {
                 .filter(|&k| threads[k].reply.is_none() && threads[k].record.is_none())
                 .collect();
             if !missing.is_empty() && cfg.llm.backend == Backend::Manual {
-                self.write_reports(&rounds, best.as_ref(), &usage)?;
+                self.write_reports(&rounds, best.as_ref(), &usage, steps)?;
                 return Ok(Outcome::Waiting {
                     files: missing
                         .iter()
@@ -310,7 +311,7 @@ impl Synth<'_> {
                 if t.record.is_some() {
                     continue;
                 }
-                match self.prepare(r, k, t.reply.as_deref().unwrap_or(""))? {
+                match self.prepare(r, k, t.reply.as_deref().unwrap_or(""), steps)? {
                     Ok(req) => to_train.push((k, req)),
                     Err(rec) => t.record = Some(rec),
                 }
@@ -354,7 +355,7 @@ impl Synth<'_> {
                     None => {
                         let dir = self.out.join(format!("round_{r}"));
                         rounds.push(records);
-                        self.write_reports(&rounds, best.as_ref(), &usage)?;
+                        self.write_reports(&rounds, best.as_ref(), &usage, steps)?;
                         return Ok(Outcome::Waiting {
                             files: vec![dir.join(ranking::RANKING_FILE)],
                             what: format!(
@@ -399,7 +400,7 @@ impl Synth<'_> {
                 }
             }
             rounds.push(records);
-            self.write_reports(&rounds, best.as_ref(), &usage)?;
+            self.write_reports(&rounds, best.as_ref(), &usage, steps)?;
             if best
                 .as_ref()
                 .is_some_and(|b| b.success_rate >= cfg.synth.target_success)
@@ -421,7 +422,7 @@ impl Synth<'_> {
                     let result = rb.result.as_ref().expect("evaluated");
                     let fitness = format!("{:.3}", result.success_rate);
                     let round_s = r.to_string();
-                    let steps = self.steps()?.to_string();
+                    let steps = steps.to_string();
                     let refl = reflection(result);
                     let text = match cfg.synth.feedback {
                         Feedback::Auto => self.prompts.fill(
@@ -647,13 +648,15 @@ impl Synth<'_> {
         out
     }
 
-    /// Extract, compile and dry-run sample `k` of round `r`: the training request, or
+    /// Extract, compile and dry-run sample `k` of round `r` (trained for `steps` env
+    /// steps): the training request, or
     /// the failed record (already written).
     fn prepare(
         &self,
         r: usize,
         k: usize,
         reply: &str,
+        steps: u64,
     ) -> anyhow::Result<Result<CandidateRequest, SampleRecord>> {
         let dir = sample_dir(&self.out, r, k);
         let meta: ReplyMeta = read_json(&dir.join("reply.json")).unwrap_or_default();
@@ -706,23 +709,18 @@ impl Synth<'_> {
         Ok(Ok(CandidateRequest {
             env: s.env.clone(),
             program: path,
-            steps: self.steps()?,
+            steps,
             seed: s.seed,
         }))
     }
 
-    /// Env-step budget of each candidate (the setting, else the env's or trainer's).
-    fn steps(&self) -> anyhow::Result<u64> {
-        let s = &self.config.synth;
-        let spec = EnvSpec::from_file(&self.roots.resolve_env(&s.env)?)?;
-        Ok(s.steps_for(spec.train.as_ref()))
-    }
-
+    /// `steps`: the env-step budget of each candidate.
     fn write_reports(
         &self,
         rounds: &[Vec<SampleRecord>],
         best: Option<&Best>,
         usage: &Usage,
+        steps: u64,
     ) -> anyhow::Result<()> {
         write(
             &self.out.join("messages.jsonl"),
@@ -734,7 +732,7 @@ impl Synth<'_> {
         )?;
         write(
             &self.out.join("summary.md"),
-            &summary_md(&self.config, self.steps()?, rounds, best, usage),
+            &summary_md(&self.config, steps, rounds, best, usage),
         )?;
         super::plot::progress_png(
             &self.out.join("progress.png"),

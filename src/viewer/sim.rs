@@ -271,13 +271,11 @@ impl Sim {
         if let Some(c) = &mut self.clip {
             let ended = [flags.terminated || flags.truncated];
             match c.step(std::slice::from_ref(self.env.state()), &ended) {
-                Ok(t) => {
-                    let at = out
-                        .components
-                        .partition_point(|(n, _)| n.as_str() < CLIP_COMPONENT);
-                    out.components
-                        .insert(at, (CLIP_COMPONENT.to_string(), t[0]));
-                    out.total += t[0];
+                Ok(t) if out.add_component(CLIP_COMPONENT, t[0]) => {}
+                Ok(_) => {
+                    self.runtime_error = Some(format!(
+                        "the reward program returns a component named `{CLIP_COMPONENT}`, which the CLIP term uses; rename it"
+                    ));
                 }
                 Err(e) => self.runtime_error = Some(format!("CLIP reward: {e}")),
             }
