@@ -228,8 +228,9 @@ fn stop_return_ends_the_run_when_the_rolling_mean_is_reached() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     // A random cartpole policy lasts ~20 steps; 40 is reached within a few updates.
-    rewardsmith()
-        .args([
+    let args = |out: &Path| {
+        let mut c = rewardsmith();
+        c.args([
             "train",
             "--env",
             "cartpole-discrete",
@@ -237,12 +238,45 @@ fn stop_return_ends_the_run_when_the_rolling_mean_is_reached() {
             "50000",
             "--seed",
             "2",
+            "--checkpoint-every",
+            "1",
         ])
         .args(["--stop-return", "40", "--video-every", "0", "--out"])
-        .arg(&out)
+        .arg(out);
+        c
+    };
+    args(&out)
         .assert()
         .success()
         .stderr(predicate::str::contains("stopped early"));
+    // Killed before the mean is reached, the resumed run keeps the threshold and the
+    // episodes already in the window, and stops at the same update.
+    let killed = tmp.path().join("killed");
+    args(&killed).args(["--stop-after", "2"]).assert().success();
+    let config = std::fs::read_to_string(killed.join("config.toml")).unwrap();
+    assert!(config.contains("stop_return = 40.0"), "{config}");
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(&killed)
+        .args(["--stop-return", "41"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--stop-return cannot change them"));
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(&killed)
+        .args(["--video-every", "0"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("stopped early"));
+    let (a, b) = (
+        json(&out.join("summary.json")),
+        json(&killed.join("summary.json")),
+    );
+    for k in ["mean_return", "step", "update"] {
+        assert_eq!(a["stopped_at_return"][k], b["stopped_at_return"][k], "{k}");
+    }
+    assert_eq!(a["policy_hash"], b["policy_hash"]);
     let s = json(&out.join("summary.json"));
     let r = &s["stopped_at_return"];
     assert!(r["mean_return"].as_f64().unwrap() >= 40.0, "{s}");

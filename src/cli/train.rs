@@ -65,6 +65,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     "--resume continues a run with its own settings; --clip-goal cannot change them"
                 );
             }
+            if args.stop_return.is_some() {
+                bail!(
+                    "--resume continues a run with its own settings (config.toml's stop_return); \
+                     --stop-return cannot change them"
+                );
+            }
             (RunConfig::load(dir)?, dir.clone(), true)
         }
         None => {
@@ -82,6 +88,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
             cfg.seed = args.seed;
             cfg.device = args.device.clone();
             cfg.clip = args.clip.config(args.reward.is_some())?;
+            if let Some(r) = args.stop_return.filter(|r| !r.is_finite()) {
+                bail!("--stop-return {r}: expected a finite return");
+            }
+            cfg.stop_return = args.stop_return;
             cfg.validate()?;
             let stem = std::path::Path::new(env)
                 .file_stem()
@@ -92,16 +102,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
             (cfg, dir, false)
         }
     };
-    if let Some(r) = args.stop_return.filter(|r| !r.is_finite()) {
-        bail!("--stop-return {r}: expected a finite return");
-    }
     let (_, _, _, total) = cfg.shape()?;
     let bar = crate::cli::progress_bar(total, "steps");
     let opts = TrainOptions {
         resume,
         stop_after: args.stop_after,
         video_every: (args.video_every > 0).then_some(args.video_every),
-        stop_return: args.stop_return,
     };
     let fmt = |x: Option<f64>, p: usize| x.map_or("-".to_string(), |v| format!("{v:.p$}"));
     let result = run::train(&cfg, &dir, &opts, |m: &Metrics| {

@@ -61,6 +61,10 @@ pub struct RunConfig {
     /// A CLIP reward, alone or added to the reward program.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip: Option<ClipConfig>,
+    /// End the run (checkpoint, evaluation, summary) once the mean return of the last
+    /// [`RETURN_WINDOW`] training episodes reaches this (`train --stop-return`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_return: Option<f64>,
 }
 
 impl RunConfig {
@@ -85,6 +89,7 @@ impl RunConfig {
             ppo: Some(ppo),
             sac: None,
             clip: None,
+            stop_return: None,
         })
     }
 
@@ -152,6 +157,9 @@ impl RunConfig {
         device(&self.device)?;
         if let Some(c) = &self.clip {
             c.validate()?;
+        }
+        if let Some(r) = self.stop_return.filter(|r| !r.is_finite()) {
+            bail!("stop_return = {r}: expected a finite return");
         }
         Ok(())
     }
@@ -266,6 +274,10 @@ struct CheckpointMeta {
     wall_s: f64,
     #[serde(default)]
     clip_s: f64,
+    /// Returns of the last (up to [`RETURN_WINDOW`]) training episodes, oldest first,
+    /// so a resumed run's `stop_return` window goes on where it was.
+    #[serde(default)]
+    recent_returns: Vec<f64>,
 }
 
 /// Options of one training invocation.
@@ -278,9 +290,6 @@ pub struct TrainOptions {
     /// Write an evaluation video to `videos/` every this many updates (and at the end);
     /// `None` writes none.
     pub video_every: Option<u64>,
-    /// End the run (checkpoint, evaluation, summary) once the mean return of the last
-    /// [`RETURN_WINDOW`] training episodes reaches this; counted from this invocation.
-    pub stop_return: Option<f64>,
 }
 
 /// Steps of the short evaluation videos written during training.
@@ -401,6 +410,7 @@ pub fn train(
     let metrics_path = dir.join("metrics.jsonl");
     let mut wall0 = 0.0;
     let mut clip0 = 0.0;
+    let mut recent = std::collections::VecDeque::with_capacity(RETURN_WINDOW);
     if opts.resume {
         let ck = latest_checkpoint(dir)
             .with_context(|| format!("{}: no checkpoint to resume from", dir.display()))?;
@@ -412,6 +422,7 @@ pub fn train(
         let meta: CheckpointMeta = serde_json::from_slice(&std::fs::read(ck.join("meta.json"))?)?;
         wall0 = meta.wall_s;
         clip0 = meta.clip_s;
+        recent.extend(meta.recent_returns);
         // Drop metrics written after the checkpoint (the killed part of the run).
         let kept: Vec<String> = std::fs::read_to_string(&metrics_path)
             .unwrap_or_default()
@@ -446,7 +457,6 @@ pub fn train(
     let mut tb = tensorboard::EventWriter::create(dir)
         .with_context(|| format!("creating a TensorBoard event file in {}", dir.display()))?;
     let wall = |start: &Instant| wall0 + start.elapsed().as_secs_f64();
-    let mut recent = std::collections::VecDeque::with_capacity(RETURN_WINDOW);
     let mut reached = None;
     while !ppo.done() && reached.is_none() {
         if opts.stop_after.is_some_and(|s| ppo.update() >= s) {
@@ -464,7 +474,7 @@ pub fn train(
             }
             recent.push_back(e.ret);
         }
-        if let Some(threshold) = opts.stop_return
+        if let Some(threshold) = cfg.stop_return
             && recent.len() == RETURN_WINDOW
         {
             let mean_return = recent.iter().sum::<f64>() / RETURN_WINDOW as f64;
@@ -497,7 +507,7 @@ pub fn train(
         on_update(&m);
         if ppo.update().is_multiple_of(every.max(1)) || ppo.done() || reached.is_some() {
             let times = (wall(&start), clip0 + drv.clip_seconds());
-            checkpoint(dir, ppo.as_ref(), &drv, times)?;
+            checkpoint(dir, ppo.as_ref(), &drv, times, &recent)?;
         }
         if let Some(k) = opts.video_every
             && ppo.update().is_multiple_of(k.max(1))
@@ -597,6 +607,7 @@ fn checkpoint(
     ppo: &dyn Learner,
     drv: &EnvDriver,
     (wall_s, clip_s): (f64, f64),
+    recent_returns: &std::collections::VecDeque<f64>,
 ) -> Result<()> {
     let ck = dir.join("checkpoints");
     std::fs::create_dir_all(&ck)?;
@@ -615,6 +626,7 @@ fn checkpoint(
         global_step: ppo.global_step(),
         wall_s,
         clip_s,
+        recent_returns: recent_returns.iter().copied().collect(),
     };
     std::fs::write(tmp.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
     let dst = ck.join(&name);
