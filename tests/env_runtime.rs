@@ -243,3 +243,60 @@ fn vec_env_steps_discrete_indices() {
     let err = vec.step(&[0.0, 1.0, 3.0]).expect_err("index 3");
     assert!(err.to_string().contains("env 2"), "{err}");
 }
+
+#[test]
+fn position_delta_actions_move_a_bounded_target() {
+    let roots = repo_roots();
+    let mut env = Env::load("arm-push", &roots).expect("load");
+    env.reset(Some(1)).expect("reset");
+    // arm-push's first action drives base_yaw (joint 0, limits ±2.9 rad) by up to
+    // 0.06 rad per step; the vertical yaw axis carries no gravity load.
+    let yaw = |env: &Env| env.state().joints[0].q;
+    let mut act = vec![0.0; 7];
+    let start = yaw(&env);
+    for _ in 0..20 {
+        env.step(&act).expect("step");
+    }
+    assert!(
+        (yaw(&env) - start).abs() < 0.01,
+        "a zero action holds the pose"
+    );
+    act[0] = 0.05;
+    for _ in 0..10 {
+        env.step(&act).expect("step");
+    }
+    act[0] = 0.0;
+    for _ in 0..20 {
+        env.step(&act).expect("step");
+    }
+    let moved = yaw(&env) - start;
+    assert!(
+        (moved - 0.5).abs() < 0.05,
+        "10 steps of 0.05 rad: moved {moved}"
+    );
+    // Pushing on past the limit leaves the target at the limit, not beyond it: one
+    // second back turns the joint back at once.
+    act[0] = 0.06;
+    for _ in 0..100 {
+        env.step(&act).expect("step");
+    }
+    let at_limit = yaw(&env);
+    assert!((2.8..2.95).contains(&at_limit), "{at_limit}");
+    act[0] = -0.06;
+    for _ in 0..10 {
+        env.step(&act).expect("step");
+    }
+    act[0] = 0.0;
+    for _ in 0..20 {
+        env.step(&act).expect("step");
+    }
+    let back = at_limit - yaw(&env);
+    assert!((back - 0.6).abs() < 0.1, "turned back {back}");
+    // A reset points the targets at the new start pose.
+    env.reset(Some(2)).expect("reset");
+    let start = yaw(&env);
+    for _ in 0..20 {
+        env.step(&[0.0; 7]).expect("step");
+    }
+    assert!((yaw(&env) - start).abs() < 0.01);
+}

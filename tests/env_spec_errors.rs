@@ -185,3 +185,28 @@ fn bad_action_kind_and_unknown_keys_name_line_and_column() {
     ));
     assert!(msg.contains("choice") && msg.contains("line 33"), "{msg}");
 }
+
+#[test]
+fn position_delta_target_range_is_checked() {
+    // Only position_delta actuators keep a target to bound.
+    let spec = pendulum_spec(0.01, 1, "").replace(
+        "kind = \"torque\"\ngain = 1.0",
+        "kind = \"torque\"\ngain = 1.0\ntarget_range = [-1.0, 1.0]",
+    );
+    let msg = load_err(&spec);
+    assert!(msg.contains("actuators[0] (hinge).target_range"), "{msg}");
+    assert!(msg.contains("position_delta"), "{msg}");
+    // A continuous hinge has no limits, so the range must be given.
+    let spec = pendulum_spec(0.01, 1, "").replace(
+        "kind = \"torque\"",
+        "kind = \"position_delta\"\nctrl_range = [-0.1, 0.1]",
+    );
+    let msg = load_err(&spec);
+    assert!(msg.contains("actuators[0] (hinge).target_range"), "{msg}");
+    assert!(msg.contains("no limits"), "{msg}");
+    let spec = pendulum_spec(0.01, 1, "").replace(
+        "kind = \"torque\"",
+        "kind = \"position_delta\"\nctrl_range = [-0.1, 0.1]\ntarget_range = [1.0, -1.0]",
+    );
+    assert!(load_err(&spec).contains("low ≤ high"));
+}

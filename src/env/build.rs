@@ -205,12 +205,27 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
                     joint_names(),
                 )
             })?;
+        let target_range = match (a.kind, a.target_range, joints[joint].limits) {
+            (ActuatorKind::PositionDelta, Some(r), _)
+            | (ActuatorKind::PositionDelta, None, Some(r)) => r,
+            (ActuatorKind::PositionDelta, None, None) => {
+                return Err(EnvError::Invalid {
+                    file: file.to_path_buf(),
+                    key: format!("actuators[{i}] ({}).target_range", a.joint),
+                    expected: "a target_range: the joint has no limits to keep a \
+                               position_delta target in"
+                        .into(),
+                });
+            }
+            _ => [f64::NEG_INFINITY, f64::INFINITY],
+        };
         actuators.push(Actuator {
             joint,
             kind: a.kind,
             ctrl_range: a.ctrl_range,
             gain: a.gain,
             damping: a.damping,
+            target_range,
         });
         if a.kind != ActuatorKind::Torque {
             let axis = joint_axis(joints[joint].kind);

@@ -297,6 +297,7 @@ impl Env {
             let dv = vel.map(|h| uniform(&mut self.rng, [-h, h]));
             self.world.perturb_body(body, dp, dyaw, dv);
         }
+        self.world.hold_current_pose();
         self.state.t = 0.0;
         self.state.step = 0;
         self.state.action.iter_mut().for_each(|a| *a = 0.0);

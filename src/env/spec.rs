@@ -267,6 +267,10 @@ pub struct ActuatorSpec {
     /// Largest force or torque a velocity/position motor may apply.
     #[serde(default)]
     pub max_force: Option<f64>,
+    /// `position_delta` only: the range the accumulated target is kept in (default:
+    /// the joint's limits).
+    #[serde(default)]
+    pub target_range: Option<[f64; 2]>,
 }
 
 fn default_ctrl_range() -> [f64; 2] {
@@ -300,7 +304,7 @@ pub enum ActionKind {
 
 /// How an actuator turns its action component into joint effort.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ActuatorKind {
     /// Effort = gain × action (a torque for revolute joints, a force for prismatic).
     Torque,
@@ -308,6 +312,9 @@ pub enum ActuatorKind {
     Velocity,
     /// Motor tracking position = action.
     Position,
+    /// Motor tracking a target that each action moves by its value (ManiSkill3's
+    /// `pd_joint_delta_pos` with `use_target`), kept within `target_range`.
+    PositionDelta,
 }
 
 /// One block of the flat observation vector.
@@ -626,6 +633,18 @@ impl EnvSpec {
                 finite(k("max_force"), &[f])?;
                 if f <= 0.0 {
                     return Err(bad(k("max_force"), "a positive force"));
+                }
+            }
+            if let Some(r) = a.target_range {
+                if a.kind != ActuatorKind::PositionDelta {
+                    return Err(bad(
+                        k("target_range"),
+                        "no target_range (it applies to kind = \"position_delta\" only)",
+                    ));
+                }
+                finite(k("target_range"), &r)?;
+                if r[0] > r[1] {
+                    return Err(bad(k("target_range"), "[low, high] with low ≤ high"));
                 }
             }
         }

@@ -16,6 +16,8 @@ pub(crate) struct Actuator {
     pub ctrl_range: [f64; 2],
     pub gain: f64,
     pub damping: f64,
+    /// Where a `position_delta` target is kept (unused by the other kinds).
+    pub target_range: [f64; 2],
 }
 
 /// A serialized copy of a world's physics, restorable bit for bit.
@@ -143,6 +145,39 @@ impl World {
                         );
                     }
                 }
+                ActuatorKind::PositionDelta => {
+                    let j = self.phys.impulse_joints.get_mut(handle, true);
+                    if let Some(j) = j {
+                        // The target lives in the rapier motor, so snapshots carry it.
+                        let current = j.data.motor(axis).map_or(0.0, |m| m.target_pos as f64);
+                        let [lo, hi] = a.target_range;
+                        let target = (current + u).clamp(lo, hi);
+                        j.data.set_motor_position(
+                            axis,
+                            target as Real,
+                            a.gain as Real,
+                            a.damping as Real,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Point every `position_delta` motor at its joint's current coordinate (after a
+    /// reset), so a zero action holds the pose the episode starts in.
+    pub(crate) fn hold_current_pose(&mut self) {
+        for i in 0..self.actuators.len() {
+            let a = &self.actuators[i];
+            if a.kind != ActuatorKind::PositionDelta {
+                continue;
+            }
+            let (joint, [lo, hi]) = (a.joint, a.target_range);
+            let (gain, damping) = (a.gain as Real, a.damping as Real);
+            let q = self.joint_state(joint).q.clamp(lo, hi) as Real;
+            let axis = joint_axis(self.layout.joints[joint].kind);
+            if let Some(j) = self.phys.impulse_joints.get_mut(self.joints[joint], true) {
+                j.data.set_motor_position(axis, q, gain, damping);
             }
         }
     }

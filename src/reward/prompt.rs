@@ -116,6 +116,9 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
             ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain),
             ActuatorKind::Velocity => "target joint velocity".to_string(),
             ActuatorKind::Position => "target joint position".to_string(),
+            ActuatorKind::PositionDelta => {
+                "change of the joint's target position this step".to_string()
+            }
         };
         let _ = writeln!(
             d,

@@ -337,8 +337,16 @@ impl Sac {
         let x = mean + log_std.clone().exp() * eps.clone();
         let y = burn::tensor::activation::tanh(x);
         let (scale, bias) = self.scale_bias();
-        // log N(x; mean, std) with (x - mean) / std = eps, minus log |d action / d x|.
-        let corr = (y.clone().square().neg().add_scalar(1.0) * scale.clone())
+        // log N(x; mean, std) with (x - mean) / std = eps, minus log |d tanh(x) / d x|.
+        // The density is that of the squashed action in [-1, 1], before the env's
+        // scaling, as in SB3's `SquashedDiagGaussianDistribution`: CleanRL also divides by
+        // the action scale, which for small ranges (arm-push's ±0.06 rad per step) puts
+        // the entropy target of -act_dim out of reach and makes alpha and Q diverge.
+        let corr = y
+            .clone()
+            .square()
+            .neg()
+            .add_scalar(1.0)
             .add_scalar(1e-6)
             .log();
         let logp = eps.square().mul_scalar(-0.5) - log_std - (0.5 * LN_2PI) - corr;
