@@ -6,7 +6,7 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn rewardsmith() -> Command {
     Command::cargo_bin("rewardsmith").expect("binary is built")
@@ -32,21 +32,74 @@ fn metrics_without_timing(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// `rewardsmith train ARGS --out OUT`, which must succeed; returns its summary.json.
+fn train(args: &[&str], out: &Path) -> Value {
+    let t = std::time::Instant::now();
+    rewardsmith()
+        .arg("train")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+    let s = json(&out.join("summary.json"));
+    eprintln!("{args:?}: {s} in {:.1} s", t.elapsed().as_secs_f64());
+    s
+}
+
+/// Train with `args`, then assert the deterministic evaluation succeeds ≥ 90 % within
+/// `max_steps`; returns the summary.
+fn train_to_success(args: &[&str], out: &Path, max_steps: u64) -> Value {
+    let s = train(args, out);
+    let success = s["eval"]["success_rate"].as_f64().unwrap();
+    assert!(success >= 0.9, "success rate {success} after training: {s}");
+    assert!(s["steps"].as_u64().unwrap() <= max_steps, "{s}");
+    s
+}
+
+/// Train `args` uninterrupted into `tmp/a`, and into `tmp/b` killed after `stop_after`
+/// updates and resumed; both runs must end with the same policy, evaluation and metrics.
+/// Returns `(a, b)`.
+fn assert_resume_matches(tmp: &Path, args: &[&str], stop_after: &str) -> (PathBuf, PathBuf) {
+    let (a, b) = (tmp.join("a"), tmp.join("b"));
+    let run = |out: &Path, extra: &[&str]| {
+        rewardsmith()
+            .arg("train")
+            .args(args)
+            .args(["--checkpoint-every", "1", "--video-every", "0"])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    run(&a, &[]);
+    run(&b, &["--stop-after", stop_after]);
+    assert!(!b.join("summary.json").exists(), "killed before the end");
+    resume(&b);
+    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
+    assert_eq!(sa["policy_hash"], sb["policy_hash"]);
+    assert_eq!(sa["eval"], sb["eval"]);
+    assert_eq!(sa["steps"], sb["steps"]);
+    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+    (a, b)
+}
+
+/// `rewardsmith train --resume DIR`, which must succeed.
+fn resume(dir: &Path) {
+    rewardsmith()
+        .args(["train", "--resume"])
+        .arg(dir)
+        .args(["--video-every", "0"])
+        .assert()
+        .success();
+}
+
 #[test]
 fn ppo_balances_cartpole() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let t = std::time::Instant::now();
-    rewardsmith()
-        .args(["train", "--env", "cartpole", "--seed", "1", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    let s = json(&out.join("summary.json"));
-    eprintln!("cartpole: {s} in {:.1} s", t.elapsed().as_secs_f64());
-    let success = s["eval"]["success_rate"].as_f64().unwrap();
-    assert!(success >= 0.9, "success rate {success} after training: {s}");
-    assert!(s["steps"].as_u64().unwrap() <= 100_000);
+    train_to_success(&["--env", "cartpole", "--seed", "1"], &out, 100_000);
     for f in [
         "config.toml",
         "metrics.jsonl",
@@ -113,28 +166,15 @@ fn ppo_balances_cartpole() {
 fn ppo_balances_cartpole_with_discrete_actions() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let t = std::time::Instant::now();
-    rewardsmith()
-        .args([
-            "train",
-            "--env",
-            "cartpole-discrete",
-            "--seed",
-            "1",
-            "--out",
-        ])
-        .arg(&out)
-        .args(["--video-every", "0"])
-        .assert()
-        .success();
-    let s = json(&out.join("summary.json"));
-    eprintln!(
-        "cartpole-discrete: {s} in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
-    let success = s["eval"]["success_rate"].as_f64().unwrap();
-    assert!(success >= 0.9, "success rate {success} after training: {s}");
-    assert!(s["steps"].as_u64().unwrap() <= 100_000);
+    let args = [
+        "--env",
+        "cartpole-discrete",
+        "--seed",
+        "1",
+        "--video-every",
+        "0",
+    ];
+    train_to_success(&args, &out, 100_000);
     let actor = json(&out.join("checkpoints/update-000390/actor.json"));
     assert_eq!(actor["discrete"], true, "a categorical policy");
     // The checkpoint plays through `eval` (with a video) and `frames`, and is refused by
@@ -180,39 +220,15 @@ fn ppo_balances_cartpole_with_discrete_actions() {
 #[test]
 fn discrete_run_resumes_bit_for_bit_and_sac_refuses_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let args = |out: &Path| {
-        let mut c = rewardsmith();
-        c.args([
-            "train",
-            "--env",
-            "cartpole-discrete",
-            "--steps",
-            "2048",
-            "--seed",
-            "3",
-            "--checkpoint-every",
-            "1",
-            "--video-every",
-            "0",
-            "--out",
-        ])
-        .arg(out);
-        c
-    };
-    let a = tmp.path().join("a");
-    args(&a).assert().success();
-    let b = tmp.path().join("b");
-    args(&b).args(["--stop-after", "5"]).assert().success();
-    rewardsmith()
-        .args(["train", "--resume"])
-        .arg(&b)
-        .args(["--video-every", "0"])
-        .assert()
-        .success();
-    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
-    assert_eq!(sa["policy_hash"], sb["policy_hash"]);
-    assert_eq!(sa["eval"], sb["eval"]);
-    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+    let args = [
+        "--env",
+        "cartpole-discrete",
+        "--steps",
+        "2048",
+        "--seed",
+        "3",
+    ];
+    assert_resume_matches(tmp.path(), &args, "5");
     rewardsmith()
         .args(["train", "--env", "cartpole-discrete", "--algo", "sac", "--out"])
         .arg(tmp.path().join("sac"))
@@ -226,33 +242,20 @@ fn discrete_run_resumes_bit_for_bit_and_sac_refuses_it() {
 #[test]
 fn stop_return_ends_the_run_when_the_rolling_mean_is_reached() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
     // A random cartpole policy lasts ~20 steps; 40 is reached within a few updates.
-    let args = |out: &Path| {
-        let mut c = rewardsmith();
-        c.args([
-            "train",
-            "--env",
-            "cartpole-discrete",
-            "--steps",
-            "50000",
-            "--seed",
-            "2",
-            "--checkpoint-every",
-            "1",
-        ])
-        .args(["--stop-return", "40", "--video-every", "0", "--out"])
-        .arg(out);
-        c
-    };
-    args(&out)
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("stopped early"));
     // Killed before the mean is reached, the resumed run keeps the threshold and the
     // episodes already in the window, and stops at the same update.
-    let killed = tmp.path().join("killed");
-    args(&killed).args(["--stop-after", "2"]).assert().success();
+    let args = [
+        "--env",
+        "cartpole-discrete",
+        "--steps",
+        "50000",
+        "--seed",
+        "2",
+        "--stop-return",
+        "40",
+    ];
+    let (out, killed) = assert_resume_matches(tmp.path(), &args, "2");
     let config = std::fs::read_to_string(killed.join("config.toml")).unwrap();
     assert!(config.contains("stop_return = 40.0"), "{config}");
     rewardsmith()
@@ -262,23 +265,12 @@ fn stop_return_ends_the_run_when_the_rolling_mean_is_reached() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("--stop-return cannot change them"));
-    rewardsmith()
-        .args(["train", "--resume"])
-        .arg(&killed)
-        .args(["--video-every", "0"])
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("stopped early"));
-    let (a, b) = (
-        json(&out.join("summary.json")),
-        json(&killed.join("summary.json")),
-    );
-    for k in ["mean_return", "step", "update"] {
-        assert_eq!(a["stopped_at_return"][k], b["stopped_at_return"][k], "{k}");
-    }
-    assert_eq!(a["policy_hash"], b["policy_hash"]);
+    let b = json(&killed.join("summary.json"));
     let s = json(&out.join("summary.json"));
     let r = &s["stopped_at_return"];
+    for k in ["mean_return", "step", "update"] {
+        assert_eq!(r[k], b["stopped_at_return"][k], "{k}");
+    }
     assert!(r["mean_return"].as_f64().unwrap() >= 40.0, "{s}");
     assert_eq!(r["window"], 100);
     assert_eq!(r["step"], s["steps"]);
@@ -297,112 +289,71 @@ fn stop_return_ends_the_run_when_the_rolling_mean_is_reached() {
 fn ppo_swings_up_pendulum() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let t = std::time::Instant::now();
-    rewardsmith()
-        .args(["train", "--env", "pendulum", "--seed", "3", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    let s = json(&out.join("summary.json"));
-    eprintln!("pendulum: {s} in {:.1} s", t.elapsed().as_secs_f64());
-    let success = s["eval"]["success_rate"].as_f64().unwrap();
-    assert!(success >= 0.9, "success rate {success} after training: {s}");
-    assert!(s["steps"].as_u64().unwrap() <= 150_000);
+    train_to_success(&["--env", "pendulum", "--seed", "3"], &out, 150_000);
 }
 
 #[test]
 fn sac_swings_up_pendulum() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let t = std::time::Instant::now();
     // CleanRL's defaults: 5,000 random steps, then one update per step.
-    rewardsmith()
-        .args([
-            "train", "--env", "pendulum", "--algo", "sac", "--steps", "8000",
-        ])
-        .args(["--seed", "2", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    let s = json(&out.join("summary.json"));
-    eprintln!("pendulum, sac: {s} in {:.1} s", t.elapsed().as_secs_f64());
-    let success = s["eval"]["success_rate"].as_f64().unwrap();
-    assert!(success >= 0.9, "success rate {success} after training: {s}");
+    let args = [
+        "--env", "pendulum", "--algo", "sac", "--steps", "8000", "--seed", "2",
+    ];
+    train_to_success(&args, &out, 8_000);
 }
 
 #[test]
 fn resumed_sac_run_equals_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let args = |out: &Path| {
-        let mut c = rewardsmith();
-        c.args([
-            "train", "--env", "pendulum", "--algo", "sac", "--steps", "7000",
-        ])
-        .args(["--seed", "4", "--checkpoint-every", "1", "--out"])
-        .arg(out);
-        c
-    };
-    let a = tmp.path().join("a");
-    args(&a).assert().success();
-    let b = tmp.path().join("b");
-    args(&b).args(["--stop-after", "6"]).assert().success();
-    rewardsmith()
-        .args(["train", "--resume"])
-        .arg(&b)
-        .assert()
-        .success();
-    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
-    assert_eq!(sa["policy_hash"], sb["policy_hash"]);
-    assert_eq!(sa["eval"], sb["eval"]);
-    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+    let args = [
+        "--env", "pendulum", "--algo", "sac", "--steps", "7000", "--seed", "4",
+    ];
+    assert_resume_matches(tmp.path(), &args, "6");
 }
 
 #[test]
 fn resumed_run_equals_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let args = |out: &Path| {
-        let mut c = rewardsmith();
-        c.args([
-            "train",
-            "--env",
-            "cartpole",
-            "--steps",
-            "4096",
-            "--envs",
-            "4",
-            "--seed",
-            "7",
-            "--checkpoint-every",
-            "1",
-            "--out",
-        ])
-        .arg(out);
-        c
+    // A killed run may have written metrics past its last checkpoint: the resume drops
+    // them. Here update 4's line is appended by hand after a kill at update 3.
+    let args = [
+        "--env", "cartpole", "--steps", "4096", "--envs", "4", "--seed", "7",
+    ];
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let killed = |out: &Path| {
+        rewardsmith()
+            .arg("train")
+            .args(args)
+            .args(["--checkpoint-every", "1", "--video-every", "0"])
+            .args(["--stop-after", "3", "--out"])
+            .arg(out)
+            .assert()
+            .success();
+        assert!(!out.join("summary.json").exists());
+        let mut extra = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+        let last = extra
+            .lines()
+            .last()
+            .unwrap()
+            .replace("\"update\":3", "\"update\":4");
+        extra.push_str(&last);
+        extra.push('\n');
+        std::fs::write(out.join("metrics.jsonl"), extra).unwrap();
     };
-    let a = tmp.path().join("a");
-    args(&a).assert().success();
-    let b = tmp.path().join("b");
-    args(&b).args(["--stop-after", "3"]).assert().success();
-    assert!(!b.join("summary.json").exists());
-    // A killed run may have written metrics past its last checkpoint: the resume drops them.
-    let mut extra = std::fs::read_to_string(b.join("metrics.jsonl")).unwrap();
-    let last = extra
-        .lines()
-        .last()
-        .unwrap()
-        .replace("\"update\":3", "\"update\":4");
-    extra.push_str(&last);
-    extra.push('\n');
-    std::fs::write(b.join("metrics.jsonl"), extra).unwrap();
-    rewardsmith()
-        .args(["train", "--resume"])
-        .arg(&b)
-        .assert()
-        .success();
+    killed(&b);
+    resume(&b);
+    train(
+        &[
+            &args[..],
+            &["--checkpoint-every", "1", "--video-every", "0"],
+        ]
+        .concat(),
+        &a,
+    );
     let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
     assert_eq!(sa["policy_hash"], sb["policy_hash"]);
     assert_eq!(sa["eval"], sb["eval"]);
-    assert_eq!(sa["steps"], sb["steps"]);
     assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
 }
 
