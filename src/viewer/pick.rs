@@ -3,7 +3,7 @@
 
 use bevy::math::{Vec2, Vec3};
 use bevy::transform::components::Transform;
-use rapier3d::prelude::{Ray, Real, Vector};
+use rapier3d::prelude::{Ray, Vector};
 
 use super::mesh::SKY_RADIUS;
 use crate::env::World;
@@ -46,14 +46,14 @@ pub fn viewport_ray(camera: &Transform, fov_y: f32, size: Vec2, point: Vec2) -> 
 /// poses, by the next physics step, and a click on a paused, just reset world must
 /// still find it.
 pub fn pick_body(world: &World, ray: PickRay) -> Option<usize> {
-    let v = |a: Vec3| Vector::new(a.x as Real, a.y as Real, a.z as Real);
+    let v = |a: Vec3| Vector::new(a.x, a.y, a.z);
     let r = Ray::new(v(ray.origin), v(ray.dir));
     let phys = world.physics();
     phys.colliders
         .iter()
         .filter_map(|(handle, co)| {
             let pose = collider_pose(world, handle)?;
-            let toi = co.shape().cast_ray(&pose, &r, SKY_RADIUS as Real, true)?;
+            let toi = co.shape().cast_ray(&pose, &r, SKY_RADIUS, true)?;
             Some((toi, co.parent()?))
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
