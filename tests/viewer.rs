@@ -1,6 +1,6 @@
 //! The bevy viewer (`rewardsmith view`), run in a virtual X server: screenshots line
 //! up with the CPU frames renderer, a broken reward program is shown and the run goes
-//! on, and a comparison draws one viewport per run.
+//! on, a comparison draws one viewport per run, and the inspector shows a picked body.
 //!
 //! Each test starts its own `Xvfb` (from the `xvfb` package; `.ci/run` installs it with
 //! Mesa's software Vulkan driver) on a display number Xvfb picks itself, and stops it
@@ -17,7 +17,12 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
 
-use rewardsmith::viewer::layout::{MIN_H, PANEL_W};
+use bevy::math::{Vec2, Vec3};
+use bevy::transform::components::Transform;
+use rewardsmith::render::scene::collider_pose;
+use rewardsmith::viewer::camera::ViewCamera;
+use rewardsmith::viewer::layout::{MIN_H, PANEL_PAD, PANEL_W};
+use rewardsmith::viewer::pick::{PickRay, pick_body, viewport_ray};
 
 /// A running Xvfb, killed on drop.
 struct Xvfb {
@@ -338,4 +343,151 @@ fn clip_goal_adds_a_clip_component_beside_the_program() {
         .unwrap_or_else(|| panic!("no clip component in {stdout}"));
     assert!((0.8..0.95).contains(&clip), "{stdout}");
     assert!(out.is_file());
+}
+
+/// The viewer's env camera of `env`: its pose, vertical field of view (radians) and
+/// image size.
+fn env_camera(env: &Env) -> (Transform, f32, Vec2) {
+    let world = env.world();
+    let spec = &env.compiled().spec.camera;
+    let track = spec
+        .track
+        .as_ref()
+        .and_then(|t| world.layout().body_index(t));
+    let pose = ViewCamera::new(0, spec, track, world).orbit.transform();
+    let fov = (spec.fov_deg as f32).to_radians();
+    (pose, fov, Vec2::new(spec.width as f32, spec.height as f32))
+}
+
+/// Where the env camera of `env` sees the centre of `body`'s first collider: the
+/// body's index, the point in the image, and the ray the viewer casts through it.
+fn ray_through(env: &Env, body: &str) -> (usize, Vec2, PickRay) {
+    let world = env.world();
+    let index = world.layout().body_index(body).expect("the body");
+    let collider = world.physics().bodies[world.body_handle(index)].colliders()[0];
+    let c = collider_pose(world, collider).expect("a pose").translation;
+    let (pose, fov, size) = env_camera(env);
+    // Into the camera's frame (x right, y up, looking down -z), then onto the image.
+    let p = pose
+        .compute_affine()
+        .inverse()
+        .transform_point3(Vec3::new(c.x, c.y, c.z));
+    let half = (fov * 0.5).tan();
+    let ndc = Vec2::new(p.x / (-p.z * half * size.x / size.y), p.y / (-p.z * half));
+    let point = Vec2::new((ndc.x + 1.0) * 0.5 * size.x, (1.0 - ndc.y) * 0.5 * size.y);
+    (index, point, viewport_ray(&pose, fov, size, point))
+}
+
+/// A click on a body's projected centre picks that body (the pole, where the CPU
+/// renderer draws it; the goal marker and the cube that a reset has just placed,
+/// before any physics step moved their colliders); a click on the sky picks nothing.
+#[test]
+fn a_click_on_a_body_picks_it_and_the_sky_picks_nothing() {
+    let mut env = Env::load("cartpole", &repo_roots()).expect("cartpole");
+    env.reset(Some(0)).expect("reset");
+    let (pole, point, ray) = ray_through(&env, "pole");
+    assert_eq!(pick_body(env.world(), ray), Some(pole));
+    let (cpu, color) = cpu_frame(0, 0);
+    let pixel = cpu.get_pixel(point.x as u32, point.y as u32);
+    assert!(
+        is_shade_of(&pixel.0, color),
+        "the CPU frame has the pole at {point}"
+    );
+    let (pose, fov, size) = env_camera(&env);
+    let sky = viewport_ray(&pose, fov, size, Vec2::new(size.x / 2.0, 1.0));
+    assert!(sky.dir.z > 0.0, "the top row looks up");
+    assert_eq!(pick_body(env.world(), sky), None);
+
+    let mut env = Env::load("arm-push", &repo_roots()).expect("arm-push");
+    env.reset(Some(3)).expect("reset");
+    for body in ["goal", "cube"] {
+        let (index, point, ray) = ray_through(&env, body);
+        assert_eq!(
+            pick_body(env.world(), ray),
+            Some(index),
+            "{body} at {point}"
+        );
+    }
+}
+
+/// `--inspect pole` writes the pole's State fields and its joint's into the panel:
+/// the screenshot differs from one without it there, and only there.
+#[test]
+fn inspect_draws_the_body_and_joint_fields_in_the_panel() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shot = |inspect: Option<&str>| {
+        let out = dir
+            .path()
+            .join(format!("{}.png", inspect.unwrap_or("none")));
+        let mut cmd = x.rewardsmith();
+        cmd.args([
+            "view", "--env", "cartpole", "--policy", "zero", "--frames", "10",
+        ])
+        .arg("--screenshot")
+        .arg(&out);
+        if let Some(body) = inspect {
+            cmd.args(["--inspect", body]);
+        }
+        cmd.assert().success();
+        load(&out)
+    };
+    let plain = shot(None);
+    let inspected = shot(Some("pole"));
+    let (w, h) = cpu_frame(0, 0).0.dimensions();
+    let views = mean_abs_diff(&crop(&plain, 0, 0, w, h), &crop(&inspected, 0, 0, w, h));
+    assert!(views < 0.01, "the viewports are the same ({views:.3})");
+    let panel = |img: &image::RgbImage| crop(img, w, 0, PANEL_W, img.height());
+    let (a, b) = (panel(&plain), panel(&inspected));
+    let changed = a.pixels().zip(b.pixels()).filter(|(p, q)| p != q).count();
+    assert!(
+        changed > 1000,
+        "the inspector's text ({changed} pixels changed)"
+    );
+}
+
+/// With a leg inspected on the ant (its fields and its hip's, the ant's three
+/// reward components, the plot) the keys still fit: nothing is cut off at the
+/// panel's bottom edge.
+#[test]
+fn inspector_and_keys_fit_the_panel() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("ant.png");
+    x.rewardsmith()
+        .args(["view", "--env", "ant", "--policy", "zero", "--frames", "5"])
+        .args(["--inspect", "thigh_1", "--screenshot"])
+        .arg(&out)
+        .assert()
+        .success();
+    let shot = load(&out);
+    let x0 = shot.width() - PANEL_W;
+    let background = *shot.get_pixel(shot.width() - 2, shot.height() - 2);
+    let edge = crop(&shot, x0, shot.height() - PANEL_PAD, PANEL_W, PANEL_PAD);
+    let text = edge.pixels().filter(|p| **p != background).count();
+    assert_eq!(text, 0, "text cut off at the panel's bottom edge");
+}
+
+/// An unknown `--inspect` body fails before any window opens, listing the bodies.
+#[test]
+fn inspect_an_unknown_body_lists_the_bodies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let assert = Command::cargo_bin("rewardsmith")
+        .expect("binary is built")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .args(["view", "--env", "cartpole", "--inspect", "nosuch"])
+        .args(["--frames", "1", "--screenshot"])
+        .arg(dir.path().join("out.png"))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("--inspect nosuch") && stderr.contains("cart, pole"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Xvfb"),
+        "checked before the display: {stderr}"
+    );
 }

@@ -31,6 +31,10 @@ pub struct ViewArgs {
     /// Viewport size relative to the env camera's image (default: 1 when capturing).
     #[arg(long)]
     scale: Option<f32>,
+    /// Window size in pixels, WIDTHxHEIGHT; the viewports fill what the panel leaves
+    /// (default: the env camera's image × --scale, beside the panel).
+    #[arg(long, value_name = "WxH", value_parser = parse_size, conflicts_with = "scale")]
+    size: Option<(u32, u32)>,
     /// Save a PNG of the window after --frames frames (one env step each) and exit.
     #[arg(long, requires = "frames", conflicts_with = "record")]
     screenshot: Option<PathBuf>,
@@ -40,6 +44,10 @@ pub struct ViewArgs {
     /// Frames to step before --screenshot, or to --record.
     #[arg(long)]
     frames: Option<u32>,
+    /// Inspect this body from the start (its State fields and its joint's, in the
+    /// panel); a click on another body, or on the sky, changes it.
+    #[arg(long, value_name = "BODY")]
+    inspect: Option<String>,
     /// A CLIP reward term shown beside the program's components.
     #[command(flatten)]
     clip: ClipFlags,
@@ -144,10 +152,21 @@ pub fn run(args: ViewArgs) -> Result<()> {
         seed: args.seed,
         speed: args.speed,
         scale: args.scale,
+        size: args.size,
         output,
+        inspect: args.inspect.clone(),
     };
     rewardsmith::viewer::run(opts, &roots)?;
     Ok(())
+}
+
+/// `WIDTHxHEIGHT` in pixels.
+fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
+    let bad = || format!("expected WIDTHxHEIGHT in pixels (like 1280x800), got `{s}`");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    Ok((w, h))
 }
 
 /// Run `view` in a build without the viewer.

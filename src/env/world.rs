@@ -100,6 +100,12 @@ impl World {
         self.bodies[i]
     }
 
+    /// Index (layout order) of the body with rapier handle `handle`, if it is one of
+    /// this world's bodies.
+    pub fn body_index_of(&self, handle: RigidBodyHandle) -> Option<usize> {
+        self.bodies.iter().position(|&h| h == handle)
+    }
+
     /// Action bounds, one `[low, high]` per actuator.
     pub fn action_bounds(&self) -> Vec<[f64; 2]> {
         self.actuators.iter().map(|a| a.ctrl_range).collect()

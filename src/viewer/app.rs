@@ -19,7 +19,8 @@ use rapier3d::prelude::ColliderHandle;
 use super::camera::ViewCamera;
 use super::capture::{self, Capture, KeyRecording};
 use super::compare::Ranking;
-use super::layout::Layout;
+use super::inspect::Inspected;
+use super::layout::{Layout, MIN_VIEW};
 use super::mesh::{self, Shading};
 use super::sim::Sim;
 use super::{Output, ViewOptions, ViewerError, controls, overlay};
@@ -108,10 +109,14 @@ pub(crate) struct Sky(usize);
 
 /// Build and run the app; the error of a failed system, or of a renderer or window
 /// that could not start, is returned.
-pub(crate) fn run(opts: ViewOptions, sims: Vec<Sim>) -> Result<(), ViewerError> {
+pub(crate) fn run(
+    opts: ViewOptions,
+    sims: Vec<Sim>,
+    inspected: Inspected,
+) -> Result<(), ViewerError> {
     let failure = Failure::default();
     let slot = failure.clone();
-    let outcome = run_catching(move || build(opts, sims, slot).run());
+    let outcome = run_catching(move || build(opts, sims, inspected, slot).run());
     if let Some(e) = failure
         .0
         .lock()
@@ -124,15 +129,20 @@ pub(crate) fn run(opts: ViewOptions, sims: Vec<Sim>) -> Result<(), ViewerError> 
 }
 
 /// The app for `sims`: plugins, window, resources and systems.
-fn build(opts: ViewOptions, sims: Vec<Sim>, failure: Failure) -> App {
+fn build(opts: ViewOptions, sims: Vec<Sim>, inspected: Inspected, failure: Failure) -> App {
     let first = sims[0].env().compiled().spec.camera.clone();
     let scale = opts.scale.unwrap_or(match opts.output {
         Output::Window => (COMFORT_H / first.height as f32).max(1.0),
         _ => 1.0,
     });
-    let view_w = ((first.width as f32 * scale).round() as u32).max(16);
-    let view_h = ((first.height as f32 * scale).round() as u32).max(16);
-    let layout = Layout::new(sims.len(), view_w, view_h);
+    let layout = match opts.size {
+        Some((w, h)) => Layout::fit(sims.len(), w, h),
+        None => {
+            let view_w = ((first.width as f32 * scale).round() as u32).max(MIN_VIEW);
+            let view_h = ((first.height as f32 * scale).round() as u32).max(MIN_VIEW);
+            Layout::new(sims.len(), view_w, view_h)
+        }
+    };
     let title = match &opts.compare {
         Some(_) => format!("rewardsmith view: {} runs", sims.len()),
         None => format!("rewardsmith view: {}", sims[0].env().compiled().spec.name),
@@ -190,6 +200,7 @@ fn build(opts: ViewOptions, sims: Vec<Sim>, failure: Failure) -> App {
         ranking: Ranking::default(),
     })
     .insert_resource(Views(layout))
+    .insert_resource(inspected)
     .insert_resource(Sims {
         list: sims,
         seed: opts.seed,

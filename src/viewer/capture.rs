@@ -1,6 +1,7 @@
 //! `--screenshot` and `--record`: capture the window after the frames' env steps and
 //! write a PNG, or a GIF/MP4 through [`crate::run::video`], then exit. In a window,
-//! the V key starts and stops recording the session as a GIF in the working directory.
+//! the V key starts and stops recording the session as a GIF in the working directory,
+//! at [`KEY_FPS`] whatever the render rate.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -18,6 +19,8 @@ use crate::run::video::{EpisodeVideo, write_video};
 
 /// Fastest frame rate of a recording (GIF delays are whole hundredths of a second).
 const MAX_FPS: f64 = 50.0;
+/// Frame rate of a V-key recording (a GIF delay of 4 hundredths).
+pub const KEY_FPS: f64 = 25.0;
 
 type Slots = Arc<Mutex<Vec<Option<Result<Frame, String>>>>>;
 
@@ -208,14 +211,26 @@ pub(crate) fn finish(
     }
 }
 
-/// Recording started and stopped with the V key: every rendered frame.
+/// Recording started and stopped with the V key, on the wall clock at [`KEY_FPS`]: a
+/// rendered frame stands for every recording frame due since the one before it (a
+/// slow render repeats frames, a fast one skips some).
 #[derive(Resource, Default)]
 pub(crate) struct KeyRecording {
     active: bool,
     stopping: bool,
     slots: Slots,
+    /// How many recording frames each slot stands for.
+    repeats: Vec<u32>,
+    /// Recording frames covered so far.
+    taken: u64,
     started: Option<Instant>,
-    secs: f64,
+}
+
+/// Recording frames due `secs` after the start at `fps`: the first at once, then one
+/// per 1/`fps` seconds.
+pub fn frames_due(secs: f64, fps: f64) -> u64 {
+    // A hair of slack so a frame due at exactly k/fps is not lost to rounding.
+    (secs * fps + 1e-9).floor().max(0.0) as u64 + 1
 }
 
 /// V starts a recording, V again stops it; once every frame has arrived it is
@@ -234,10 +249,11 @@ pub(crate) fn key_record(
         if rec.active {
             rec.active = false;
             rec.stopping = true;
-            rec.secs = rec.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
         } else {
             rec.active = true;
             rec.started = Some(Instant::now());
+            rec.taken = 0;
+            rec.repeats.clear();
             rec.slots
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -245,13 +261,18 @@ pub(crate) fn key_record(
             overlay.note = Some("recording (V to stop)".into());
         }
     }
-    if rec.active {
+    let secs = rec.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    let due = frames_due(secs, KEY_FPS);
+    if rec.active && due > rec.taken {
         let index = {
             let mut s = rec.slots.lock().unwrap_or_else(PoisonError::into_inner);
             s.push(None);
             s.len() - 1
         };
         grab(&mut commands, &rec.slots, index);
+        let repeat = u32::try_from(due - rec.taken).unwrap_or(u32::MAX);
+        rec.repeats.push(repeat);
+        rec.taken = due;
     }
     if !rec.stopping {
         return;
@@ -262,13 +283,17 @@ pub(crate) fn key_record(
             return;
         }
         s.iter()
+            .zip(&rec.repeats)
+            .filter_map(|(f, &k)| match f {
+                Some(Ok(f)) => Some(std::iter::repeat_n(f, k as usize)),
+                _ => None,
+            })
             .flatten()
-            .filter_map(|f| f.as_ref().ok().cloned())
+            .cloned()
             .collect()
     };
     rec.stopping = false;
     let n = frames.len();
-    let fps = (n as f64 / rec.secs.max(1e-3)).clamp(1.0, MAX_FPS);
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -276,11 +301,26 @@ pub(crate) fn key_record(
     let video = EpisodeVideo {
         steps: u32::try_from(n).unwrap_or(u32::MAX),
         frames,
-        fps,
+        fps: KEY_FPS,
     };
     overlay.note = Some(match write_video(&path, &video) {
         Ok(written) if n > 0 => format!("wrote {} ({n} frames)", written[0].display()),
         Ok(_) => "nothing recorded".into(),
         Err(e) => format!("recording: {e:#}"),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recording_frames_fall_due_at_the_fixed_rate() {
+        assert_eq!(frames_due(0.0, KEY_FPS), 1);
+        assert_eq!(frames_due(0.039, KEY_FPS), 1);
+        assert_eq!(frames_due(0.04, KEY_FPS), 2);
+        assert_eq!(frames_due(1.0, KEY_FPS), 26);
+        // a render 0.2 s late stands for the 5 frames it covers
+        assert_eq!(frames_due(0.2, KEY_FPS) - frames_due(0.0, KEY_FPS), 5);
+    }
 }

@@ -7,7 +7,9 @@ use bevy::window::PrimaryWindow;
 use super::SPEED_RANGE;
 use super::app::{Comparing, Failure, Playback, Sims, Views};
 use super::camera::ViewCamera;
+use super::inspect::Inspected;
 use super::overlay::OverlayState;
+use super::pick::{pick_body, viewport_ray};
 
 /// The keys, as the on-screen help lists them.
 pub const HELP: &str = "\
@@ -20,7 +22,11 @@ F      follow the next body
 V      start / stop recording a GIF
 H      hide / show this help
 Esc    quit
-mouse  left: orbit, right: pan, wheel: zoom";
+drag   left: orbit, right: pan
+wheel  zoom";
+
+/// The click, outside a comparison.
+pub const HELP_PICK: &str = "click  inspect a body (sky: none)";
 
 /// Extra keys in a comparison.
 pub const HELP_COMPARE: &str = "\
@@ -130,8 +136,11 @@ pub(crate) struct Press {
     moved: f32,
 }
 
-/// Orbit, pan and zoom every view together; in a comparison a click ranks the
-/// viewport under the cursor.
+/// Most pointer travel (pixels) between press and release that is still a click.
+const CLICK_SLOP: f32 = 4.0;
+
+/// Orbit, pan and zoom every view together; a click (a press and release without a
+/// drag) inspects the body under the cursor, or in a comparison ranks the viewport.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn mouse(
     buttons: Res<ButtonInput<MouseButton>>,
@@ -139,8 +148,10 @@ pub(crate) fn mouse(
     scroll: Res<AccumulatedMouseScroll>,
     window: Query<&Window, With<PrimaryWindow>>,
     views: Res<Views>,
-    mut cameras: Query<&mut ViewCamera>,
+    sims: Res<Sims>,
+    mut cameras: Query<(&mut ViewCamera, &Transform, &Projection)>,
     mut comparing: ResMut<Comparing>,
+    mut inspected: ResMut<Inspected>,
     mut press: Local<Press>,
 ) {
     let cursor = window.single().ok().and_then(Window::cursor_position);
@@ -161,7 +172,7 @@ pub(crate) fn mouse(
         press.moved += d.length();
     }
     let panning = over_views && buttons.any_pressed([MouseButton::Right, MouseButton::Middle]);
-    for mut cam in &mut cameras {
+    for (mut cam, _, _) in &mut cameras {
         if dragging {
             cam.orbit.rotate(d);
         }
@@ -172,13 +183,36 @@ pub(crate) fn mouse(
             cam.orbit.zoom(lines);
         }
     }
-    if buttons.just_released(MouseButton::Left) {
-        if let (Some(at), true) = (press.at, press.moved < 4.0)
-            && comparing.set.is_some()
-            && let Some(i) = views.0.view_at(at.x, at.y)
-        {
-            comparing.ranking.pick(i);
-        }
-        press.at = None;
+    if !buttons.just_released(MouseButton::Left) {
+        return;
     }
+    let click = press.at.filter(|_| press.moved < CLICK_SLOP);
+    press.at = None;
+    let Some(at) = click else {
+        return;
+    };
+    let Some(i) = views.0.view_at(at.x, at.y) else {
+        return;
+    };
+    if comparing.set.is_some() {
+        comparing.ranking.pick(i);
+        return;
+    }
+    let rect = views.0.views[i];
+    let hit = cameras
+        .iter()
+        .find(|(cam, _, _)| cam.sim == i)
+        .zip(sims.list.get(i))
+        .and_then(|((_, transform, projection), sim)| {
+            let Projection::Perspective(p) = projection else {
+                return None;
+            };
+            let size = Vec2::new(rect.w as f32, rect.h as f32);
+            let point = at - Vec2::new(rect.x as f32, rect.y as f32);
+            pick_body(
+                sim.env().world(),
+                viewport_ray(transform, p.fov, size, point),
+            )
+        });
+    inspected.0 = hit;
 }

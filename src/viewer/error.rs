@@ -40,6 +40,16 @@ pub enum ViewerError {
          (sample_K/run/)"
     )]
     NotARun(PathBuf),
+    /// `--inspect` names no body of the env.
+    #[error("--inspect {name}: {env} has no body of that name; its bodies: {known}")]
+    UnknownBody {
+        /// The name given.
+        name: String,
+        /// The env.
+        env: String,
+        /// Its body names, comma-separated.
+        known: String,
+    },
     /// Bad command-line values.
     #[error("{0}")]
     Usage(String),

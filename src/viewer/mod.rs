@@ -4,11 +4,18 @@
 //!
 //! Controls: space play/pause, `.`/N single step, R reset (new seed), `[`/`]` speed
 //! ×¼…×8, mouse orbit (left drag), pan (right or middle drag) and zoom (wheel), C back
-//! to the env camera, F follow the next body, V start/stop recording a GIF, H hide the
-//! help, Esc quit; in a comparison digits or clicks rank the viewports, Backspace takes
-//! back, Enter submits. The overlay shows the episode's return, step, success flag and
-//! reward with its components, and plots them over the episode. A `--reward` file is
-//! reloaded when it changes on disk.
+//! to the env camera, F follow the next body, V start/stop recording a GIF (at a fixed
+//! frame rate), H hide the help, Esc quit; a click on a body inspects it (on the sky:
+//! nothing); in a comparison digits or clicks rank the viewports instead, Backspace
+//! takes back, Enter submits.
+//! The overlay shows the episode's return, step, success flag and reward with its
+//! components, plots them over the episode, and inspects the clicked (or `--inspect`)
+//! body: its State fields and its joint's, under the names a reward program reads
+//! (`s.body("pole").pos`, `s.joint("hinge").q`). A `--reward` file is reloaded when it
+//! changes on disk.
+//!
+//! The window is the viewports (the env camera's image × `--scale`) beside the panel,
+//! or `--size WxH` with the viewports filling what the panel leaves.
 //!
 //! `--screenshot FILE --frames N` and `--record FILE --frames N` step the env once per
 //! rendered frame (not by the clock), so what they show is deterministic.
@@ -19,9 +26,11 @@ mod capture;
 pub mod compare;
 mod controls;
 mod error;
+pub mod inspect;
 pub mod layout;
 pub mod mesh;
 mod overlay;
+pub mod pick;
 pub mod plot;
 pub mod reload;
 pub mod sim;
@@ -32,7 +41,11 @@ pub use error::ViewerError;
 
 use crate::env::AssetRoots;
 use compare::CompareSet;
+use inspect::Inspected;
 use sim::{Sim, SimSpec};
+
+/// Largest window side `--size` accepts, in pixels.
+pub const MAX_SIDE: u32 = 8192;
 
 /// Slowest and fastest playback speed.
 pub const SPEED_RANGE: (f64, f64) = (0.25, 8.0);
@@ -72,8 +85,13 @@ pub struct ViewOptions {
     /// Viewport size relative to the env camera's image (default: 1 when capturing,
     /// else enough for a comfortable window).
     pub scale: Option<f32>,
+    /// Window width and height in pixels, the viewports filling what the panel
+    /// leaves (instead of `scale`).
+    pub size: Option<(u32, u32)>,
     /// Screenshot, recording or plain window.
     pub output: Output,
+    /// Body of the first world to inspect from the start (by name).
+    pub inspect: Option<String>,
 }
 
 /// Open the viewer and run it until the window closes or the capture is written.
@@ -94,16 +112,41 @@ pub fn run(opts: ViewOptions, roots: &AssetRoots) -> Result<(), ViewerError> {
             "--scale must be between 0.1 and 8, got {s}"
         )));
     }
+    if let Some((w, h)) = opts.size
+        && !(w > layout::PANEL_W && (1..=MAX_SIDE).contains(&w) && (1..=MAX_SIDE).contains(&h))
+    {
+        return Err(ViewerError::Usage(format!(
+            "--size must be wider than the panel ({} pixels) and at most {MAX_SIDE} a side, \
+             got {w}x{h}",
+            layout::PANEL_W
+        )));
+    }
     if let Output::Screenshot { frames: 0, .. } | Output::Record { frames: 0, .. } = opts.output {
         return Err(ViewerError::Usage("--frames must be at least 1".into()));
     }
-    check_display()?;
     let sims = opts
         .sims
         .iter()
         .map(|s| Sim::new(s, roots, opts.seed))
         .collect::<Result<Vec<_>, _>>()?;
-    app::run(opts, sims)
+    let inspected = match (&opts.inspect, sims.first()) {
+        (Some(name), Some(first)) => Inspected(Some(body_named(first, name)?)),
+        _ => Inspected(None),
+    };
+    check_display()?;
+    app::run(opts, sims, inspected)
+}
+
+/// The index of body `name` in `sim`'s world, or an error listing the bodies.
+fn body_named(sim: &Sim, name: &str) -> Result<usize, ViewerError> {
+    let layout = sim.env().world().layout();
+    layout
+        .body_index(name)
+        .ok_or_else(|| ViewerError::UnknownBody {
+            name: name.to_string(),
+            env: sim.env().compiled().spec.name.clone(),
+            known: layout.bodies.join(", "),
+        })
 }
 
 /// Fail early, with advice, when there is no X display to open a window on.

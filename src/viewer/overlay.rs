@@ -1,5 +1,6 @@
 //! The overlay panel: episode statistics, the reward and its components, the reward
-//! program's error, the live plot, the keys; in a comparison, a label per viewport.
+//! program's error, the live plot, the body/joint inspector and the keys, one section
+//! under the other; in a comparison, a label per viewport.
 
 use std::fmt::Write;
 
@@ -9,19 +10,18 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
 use super::app::{Comparing, Playback, Sims, Views};
 use super::camera::ViewCamera;
-use super::controls::{HELP, HELP_COMPARE};
-use super::layout::PANEL_W;
+use super::controls::{HELP, HELP_COMPARE, HELP_PICK};
+use super::inspect::{self, Inspected};
+use super::layout::{FONT_SIZE, PANEL_PAD, PANEL_W, PLOT_H, PLOT_MARGIN, ROWS, SECTION_GAP};
 use super::plot;
 
-/// Plot size in pixels.
-const PLOT_W: u32 = PANEL_W - 20;
-const PLOT_H: u32 = 150;
-/// Rows of coloured text (total + components, or one per compared run).
-const ROWS: usize = 10;
-const FONT_SIZE: f32 = 13.0;
+/// Plot width in pixels.
+const PLOT_W: u32 = PANEL_W - 2 * PANEL_PAD;
 const PANEL_BG: Color = Color::srgb(0.09, 0.10, 0.12);
 const TEXT: Color = Color::srgb(0.88, 0.89, 0.91);
 const ERROR: Color = Color::srgb(1.0, 0.42, 0.38);
+const DIM: Color = Color::srgb(0.55, 0.57, 0.60);
+const INSPECT: Color = Color::srgb(0.62, 0.84, 1.0);
 
 /// What the overlay shows besides the sims' own numbers.
 #[derive(Resource, Debug)]
@@ -43,6 +43,8 @@ pub(crate) struct Row(usize);
 #[derive(Component)]
 pub(crate) struct ErrorText;
 #[derive(Component)]
+pub(crate) struct InspectText;
+#[derive(Component)]
 pub(crate) struct HelpText;
 #[derive(Component)]
 pub(crate) struct ViewLabel(usize);
@@ -52,6 +54,20 @@ fn font() -> TextFont {
         font_size: bevy::text::FontSize::Px(FONT_SIZE),
         ..default()
     }
+}
+
+/// An empty text of the panel in `color`. Sections never shrink: were the panel too
+/// short, the keys at the bottom would be clipped rather than drawn over the others.
+fn text(color: Color) -> impl Bundle {
+    (
+        Text::new(""),
+        font(),
+        TextColor(color),
+        Node {
+            flex_shrink: 0.0,
+            ..default()
+        },
+    )
 }
 
 fn rgb(c: [u8; 3]) -> Color {
@@ -117,36 +133,39 @@ pub(crate) fn setup(
                 position_type: PositionType::Absolute,
                 left: Val::Px(l.grid.0 as f32),
                 top: Val::Px(0.0),
-                width: Val::Px(PANEL_W as f32),
+                width: Val::Px(l.width.saturating_sub(l.grid.0) as f32),
                 height: Val::Px(l.height as f32),
                 flex_direction: FlexDirection::Column,
-                padding: UiRect::all(Val::Px(10.0)),
-                row_gap: Val::Px(2.0),
+                padding: UiRect::all(Val::Px(PANEL_PAD as f32)),
+                overflow: Overflow::clip(),
                 ..default()
             },
             BackgroundColor(PANEL_BG),
         ))
         .with_children(|panel| {
-            panel.spawn((Text::new(""), font(), TextColor(TEXT), Header));
+            panel.spawn((text(TEXT), Header));
             for k in 0..ROWS {
-                panel.spawn((
-                    Text::new(""),
-                    font(),
-                    TextColor(rgb(plot::color(k))),
-                    Row(k),
-                ));
+                panel.spawn((text(rgb(plot::color(k))), Row(k)));
             }
-            panel.spawn((Text::new(""), font(), TextColor(ERROR), ErrorText));
+            panel.spawn((text(ERROR), ErrorText));
             panel.spawn((
                 ImageNode::new(plot),
                 Node {
                     width: Val::Px(PLOT_W as f32),
                     height: Val::Px(PLOT_H as f32),
-                    margin: UiRect::vertical(Val::Px(6.0)),
+                    margin: UiRect::vertical(Val::Px(PLOT_MARGIN as f32)),
+                    flex_shrink: 0.0,
                     ..default()
                 },
             ));
-            panel.spawn((Text::new(""), font(), TextColor(TEXT), HelpText));
+            panel.spawn((text(INSPECT), InspectText));
+            // The keys sit at the bottom, whatever the sections above take.
+            panel.spawn(Node {
+                flex_grow: 1.0,
+                min_height: Val::Px(SECTION_GAP as f32),
+                ..default()
+            });
+            panel.spawn((text(DIM), HelpText));
         });
     if comparing.set.is_some() {
         for (i, r) in l.views.iter().enumerate() {
@@ -182,6 +201,7 @@ pub(crate) fn update(
     sims: Res<Sims>,
     playback: Res<Playback>,
     comparing: Res<Comparing>,
+    inspected: Res<Inspected>,
     mut state: ResMut<OverlayState>,
     cameras: Query<&ViewCamera>,
     mut texts: ParamSet<(
@@ -190,6 +210,7 @@ pub(crate) fn update(
         Query<&mut Text, With<ErrorText>>,
         Query<&mut Text, With<HelpText>>,
         Query<(&mut Text, &ViewLabel)>,
+        Query<(&mut Text, &mut TextColor), With<InspectText>>,
     )>,
     mut images: ResMut<Assets<Image>>,
     mut pixels: Local<Vec<u8>>,
@@ -232,26 +253,6 @@ pub(crate) fn update(
             .and_then(|f| bodies.get(f.body))
             .map_or("none", String::as_str);
         let _ = write!(head, "\nfollowing {follow}");
-        // Inspector: the followed body's State fields, named as a reward program
-        // reads them (`s.body(name).pos` ...).
-        if let Some(b) = cam
-            .follow
-            .and_then(|f| first.env().state().bodies.get(f.body))
-        {
-            let v3 = |v: [f64; 3]| format!("{:.2} {:.2} {:.2}", v[0], v[1], v[2]);
-            let q = b.quat;
-            let _ = write!(
-                head,
-                "\n s.body(\"{follow}\")\n  .pos {}\n  .quat {:.2} {:.2} {:.2} {:.2}\n  .linvel {}\n  .angvel {}",
-                v3(b.pos),
-                q[0],
-                q[1],
-                q[2],
-                q[3],
-                v3(b.linvel),
-                v3(b.angvel)
-            );
-        }
     }
     if let Some(note) = &state.note {
         let _ = write!(head, "\n{note}");
@@ -318,9 +319,25 @@ pub(crate) fn update(
     for mut t in &mut texts.p2() {
         t.0 = errors.join("\n");
     }
+    let (inspector, color) = match inspected.0 {
+        Some(body) => (
+            inspect::fields(first.env().state(), body).unwrap_or_default(),
+            INSPECT,
+        ),
+        None if compare => (String::new(), DIM),
+        None => ("click a body to inspect its State fields".to_string(), DIM),
+    };
+    for (mut t, mut c) in &mut texts.p5() {
+        if t.0 != inspector {
+            t.0.clone_from(&inspector);
+        }
+        if c.0 != color {
+            c.0 = color;
+        }
+    }
     let help = match (state.help, compare) {
         (false, _) => "H: show keys".to_string(),
-        (true, false) => HELP.to_string(),
+        (true, false) => format!("{HELP}\n{HELP_PICK}"),
         (true, true) => format!("{HELP}\n{HELP_COMPARE}"),
     };
     for mut t in &mut texts.p3() {
