@@ -56,7 +56,7 @@ fn show(env: &str, roots: &AssetRoots) -> Result<()> {
     }
     for (i, a) in spec.actuators.iter().enumerate() {
         println!(
-            "  [{i}] {:<16} {:?}, range [{}, {}], gain {}",
+            "  [{i}] {:<16} {}, range [{}, {}], gain {}",
             a.joint, a.kind, a.ctrl_range[0], a.ctrl_range[1], a.gain
         );
     }

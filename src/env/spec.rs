@@ -317,6 +317,18 @@ pub enum ActuatorKind {
     PositionDelta,
 }
 
+impl std::fmt::Display for ActuatorKind {
+    /// The spelling a spec file uses (`position_delta`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ActuatorKind::Torque => "torque",
+            ActuatorKind::Velocity => "velocity",
+            ActuatorKind::Position => "position",
+            ActuatorKind::PositionDelta => "position_delta",
+        })
+    }
+}
+
 /// One block of the flat observation vector.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "term", rename_all = "snake_case", deny_unknown_fields)]
