@@ -72,7 +72,7 @@ pub enum RunError {
         file: PathBuf,
         /// What is wrong.
         #[source]
-        source: RlError,
+        source: Box<RlError>,
     },
     /// `--algo` names no algorithm.
     #[error("unknown algorithm {algo:?}: expected ppo or sac")]
@@ -143,7 +143,7 @@ pub enum RunError {
         update: u64,
         /// What failed.
         #[source]
-        source: RlError,
+        source: Box<RlError>,
     },
     /// Stepping the evaluation envs failed.
     #[error("evaluation")]

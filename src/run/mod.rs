@@ -76,9 +76,9 @@ impl RunConfig {
         let spec = EnvSpec::from_file(&file)?;
         let mut ppo = PpoConfig::default();
         if let Some(t) = &spec.train {
-            ppo.apply(t).map_err(|source| RunError::TrainTable {
+            ppo.apply(t).map_err(|e| RunError::TrainTable {
                 file: file.clone(),
-                source,
+                source: Box::new(e),
             })?;
         }
         Ok(Self {
@@ -485,9 +485,9 @@ pub fn train(
         }
         let t = Instant::now();
         let clip_before = drv.clip_seconds();
-        let stats = ppo.iterate(&mut drv).map_err(|source| RunError::Update {
+        let stats = ppo.iterate(&mut drv).map_err(|e| RunError::Update {
             update: ppo.update() + 1,
-            source,
+            source: Box::new(e),
         })?;
         let (eps, comps) = drv.take_stats();
         for e in &eps {
