@@ -5,6 +5,7 @@
 //! [`render`]; with the `viewer` feature, `viewer` shows them live in a bevy window.
 
 pub mod env;
+pub mod error;
 pub mod render;
 pub mod reward;
 pub mod rl;

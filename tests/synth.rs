@@ -753,7 +753,7 @@ fn human_rank_waits_for_a_ranking_feeds_it_back_and_keeps_the_pick() {
     // The person prefers sample 1 (the tilting reward), whatever its success rate.
     std::fs::write(round1.join("ranking.json"), "{\"ranking\": [1, 0]}").unwrap();
     let asked = Mutex::new(Vec::new());
-    let ranker = |req: &RankRequest| -> anyhow::Result<Option<Vec<usize>>> {
+    let ranker = |req: &RankRequest| -> std::io::Result<Option<Vec<usize>>> {
         asked.lock().unwrap().push((req.round, req.samples.len()));
         Ok(Some(vec![0, 1]))
     };

@@ -182,7 +182,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
         prompts,
         trainer: trainer.as_ref(),
         ranker: std::io::stdin().is_terminal().then_some(
-            &ask_ranking as &(dyn Fn(&RankRequest) -> Result<Option<Vec<usize>>> + Sync),
+            &ask_ranking as &(dyn Fn(&RankRequest) -> std::io::Result<Option<Vec<usize>>> + Sync),
         ),
     };
     match synth.run()? {
@@ -227,7 +227,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
 
 /// Ask for a ranking at the terminal after opening the page in a browser; an empty line
 /// (or end of input) defers it to `ranking.json`.
-fn ask_ranking(req: &RankRequest) -> Result<Option<Vec<usize>>> {
+fn ask_ranking(req: &RankRequest) -> std::io::Result<Option<Vec<usize>>> {
     let ids: Vec<usize> = req.samples.iter().map(|(k, _)| *k).collect();
     eprintln!(
         "\nround {}: watch the candidates in {}",

@@ -1,7 +1,6 @@
 //! `EnvDriver`: a `VecEnv` plus its reward and success programs, with episode
 //! bookkeeping (returns, lengths, success, reward components) shared by the algorithms.
 
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -9,6 +8,7 @@ use crate::env::spec::SuccessWhen;
 use crate::env::{StepFlags, VecEnv};
 use crate::reward::clip::{ClipTerm, HeldScores};
 use crate::reward::{Reward, RewardOut};
+use crate::rl::RlError;
 
 /// Name of the reward component the CLIP term adds.
 pub const CLIP_COMPONENT: &str = "clip";
@@ -78,7 +78,7 @@ impl EnvDriver {
         success: Box<dyn Reward>,
         success_when: SuccessWhen,
         seed: u64,
-    ) -> Result<Self> {
+    ) -> Result<Self, RlError> {
         let n = venv.len();
         let obs = venv.reset(seed)?.to_vec();
         Ok(Self {
@@ -132,7 +132,7 @@ impl EnvDriver {
 
     /// Step every env with `actions` (flat, see [`crate::env::ActionSpace`]),
     /// evaluate rewards and success, and account finished episodes.
-    pub fn step(&mut self, actions: &[f64]) -> Result<()> {
+    pub fn step(&mut self, actions: &[f64]) -> Result<(), RlError> {
         let b = self.venv.step(actions)?;
         self.obs.copy_from_slice(&b.obs);
         self.final_obs.copy_from_slice(&b.final_obs);
@@ -140,7 +140,7 @@ impl EnvDriver {
         if self.use_program {
             self.reward
                 .eval_batch(&b.states, &mut self.outs)
-                .context("reward program failed")?;
+                .map_err(RlError::Reward)?;
         } else {
             for o in &mut self.outs {
                 o.total = 0.0;
@@ -153,17 +153,18 @@ impl EnvDriver {
             }
             let terms = clip
                 .step(&b.states, &self.ended)
-                .context("CLIP reward failed")?;
+                .map_err(RlError::ClipStep)?;
             for (o, t) in self.outs.iter_mut().zip(terms) {
-                anyhow::ensure!(
-                    o.add_component(CLIP_COMPONENT, t),
-                    "the reward program returns a component named `{CLIP_COMPONENT}`, which the CLIP term uses; rename it"
-                );
+                if !o.add_component(CLIP_COMPONENT, t) {
+                    return Err(RlError::ComponentClash {
+                        component: CLIP_COMPONENT,
+                    });
+                }
             }
         }
         self.success
             .success_batch(&b.states, &mut self.succ)
-            .context("success program failed")?;
+            .map_err(RlError::Success)?;
         for i in 0..self.outs.len() {
             let o = &self.outs[i];
             self.rewards[i] = o.total;
@@ -204,7 +205,7 @@ impl EnvDriver {
     }
 
     /// Everything needed to continue bit for bit (envs, observations, running episodes).
-    pub fn save(&self) -> Result<DriverState> {
+    pub fn save(&self) -> Result<DriverState, RlError> {
         Ok(DriverState {
             envs: self
                 .venv
@@ -219,13 +220,13 @@ impl EnvDriver {
     }
 
     /// Restore a saved state onto a driver of the same env and size.
-    pub fn load(&mut self, s: DriverState) -> Result<()> {
-        anyhow::ensure!(
-            s.envs.len() == self.n_envs() && s.obs.len() == self.obs.len(),
-            "checkpoint has {} envs, this run {}",
-            s.envs.len(),
-            self.n_envs()
-        );
+    pub fn load(&mut self, s: DriverState) -> Result<(), RlError> {
+        if s.envs.len() != self.n_envs() || s.obs.len() != self.obs.len() {
+            return Err(RlError::EnvCount {
+                saved: s.envs.len(),
+                current: self.n_envs(),
+            });
+        }
         for (e, bytes) in self.venv.envs_mut().iter_mut().zip(&s.envs) {
             e.load_bytes(bytes)?;
         }
@@ -234,11 +235,11 @@ impl EnvDriver {
         match (&mut self.clip, s.clip_held) {
             (Some(c), Some(h)) => c.set_held(h)?,
             (None, None) => {}
-            (c, _) => anyhow::bail!(
-                "the checkpoint was written {} a CLIP reward and this run is {} one",
-                if c.is_some() { "without" } else { "with" },
-                if c.is_some() { "with" } else { "without" }
-            ),
+            (c, _) => {
+                return Err(RlError::ClipMismatch {
+                    run_has_clip: c.is_some(),
+                });
+            }
         }
         Ok(())
     }

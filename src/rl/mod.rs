@@ -2,16 +2,17 @@
 //! burn, acting on the host.
 
 pub mod driver;
+pub mod error;
 pub mod normalize;
 pub mod policy;
 pub mod ppo;
 pub mod sac;
 
 pub use driver::{EnvDriver, Episode};
+pub use error::RlError;
 pub use ppo::{Ppo, PpoConfig, UpdateStats};
 pub use sac::{Sac, SacConfig};
 
-use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -111,7 +112,7 @@ impl Actor {
 /// What the training loop needs from an algorithm.
 pub trait Learner {
     /// Collect experience from `drv` and update; one metrics line per call.
-    fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats>;
+    fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats, RlError>;
     /// Iterations done.
     fn update(&self) -> u64;
     /// Env steps done.
@@ -121,15 +122,15 @@ pub trait Learner {
     /// Env steps per iteration.
     fn steps_per_iteration(&self) -> usize;
     /// Write networks, optimizers and state into `dir`.
-    fn save(&self, dir: &Path) -> Result<()>;
+    fn save(&self, dir: &Path) -> Result<(), RlError>;
     /// Restore what `save` wrote.
-    fn load(&mut self, dir: &Path) -> Result<()>;
+    fn load(&mut self, dir: &Path) -> Result<(), RlError>;
     /// The deterministic policy.
     fn actor(&self) -> Actor;
 }
 
 impl Learner for Ppo {
-    fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats> {
+    fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats, RlError> {
         Ppo::iterate(self, drv)
     }
     fn update(&self) -> u64 {
@@ -144,10 +145,10 @@ impl Learner for Ppo {
     fn steps_per_iteration(&self) -> usize {
         self.cfg.batch_size()
     }
-    fn save(&self, dir: &Path) -> Result<()> {
+    fn save(&self, dir: &Path) -> Result<(), RlError> {
         Ppo::save(self, dir)
     }
-    fn load(&mut self, dir: &Path) -> Result<()> {
+    fn load(&mut self, dir: &Path) -> Result<(), RlError> {
         Ppo::load(self, dir)
     }
     fn actor(&self) -> Actor {

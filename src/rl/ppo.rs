@@ -10,7 +10,6 @@
 //! Acting runs on the host copy of the networks ([`crate::rl::policy::HostPolicy`]);
 //! updates run on burn.
 
-use anyhow::{Context, Result, bail};
 use burn::module::{ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -22,10 +21,10 @@ use std::path::Path;
 
 use crate::env::ActionSpace;
 use crate::env::spec::TrainSpec;
-use crate::rl::Actor;
 use crate::rl::driver::EnvDriver;
 use crate::rl::normalize::RunningMeanStd;
 use crate::rl::policy::{Activation, ActorCritic, Head, sample_categorical};
+use crate::rl::{Actor, RlError};
 
 /// Every PPO hyperparameter. Defaults are CleanRL's `ppo_continuous_action.py`
 /// (which match SB3's `PPO` defaults) unless noted.
@@ -121,7 +120,7 @@ impl Default for PpoConfig {
 
 impl PpoConfig {
     /// Apply an env's `[train]` overrides.
-    pub fn apply(&mut self, t: &TrainSpec) -> Result<()> {
+    pub fn apply(&mut self, t: &TrainSpec) -> Result<(), RlError> {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = &t.$f { self.$f = v.clone(); } )* };
         }
@@ -149,8 +148,8 @@ impl PpoConfig {
             eval_episodes
         );
         if let Some(a) = &t.activation {
-            self.activation = Activation::parse(a)
-                .with_context(|| format!("[train] activation = {a:?}: expected relu or tanh"))?;
+            self.activation =
+                Activation::parse(a).ok_or_else(|| RlError::Activation { value: a.clone() })?;
         }
         Ok(())
     }
@@ -166,20 +165,21 @@ impl PpoConfig {
     }
 
     /// Check sizes and ranges.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), RlError> {
         if self.n_envs == 0 || self.n_steps == 0 || self.n_minibatches == 0 {
-            bail!("n_envs, n_steps and n_minibatches must be at least 1");
+            return Err(RlError::ZeroSize {
+                settings: "n_envs, n_steps and n_minibatches",
+            });
         }
         if !self.batch_size().is_multiple_of(self.n_minibatches) {
-            bail!(
-                "the rollout ({} envs × {} steps) must split evenly into {} minibatches",
-                self.n_envs,
-                self.n_steps,
-                self.n_minibatches
-            );
+            return Err(RlError::Minibatches {
+                n_envs: self.n_envs,
+                n_steps: self.n_steps,
+                n_minibatches: self.n_minibatches,
+            });
         }
         if self.hidden.is_empty() || self.hidden.contains(&0) {
-            bail!("hidden layers must be non-empty and positive");
+            return Err(RlError::Hidden);
         }
         Ok(())
     }
@@ -301,7 +301,7 @@ impl Ppo {
         space: &ActionSpace,
         seed: u64,
         device: Device,
-    ) -> Result<Self> {
+    ) -> Result<Self, RlError> {
         cfg.validate()?;
         let (head, out_dim) = match space {
             ActionSpace::Box(b) => (Head::Gaussian, b.dim()),
@@ -359,7 +359,7 @@ impl Ppo {
     }
 
     /// Collect one rollout from `drv` and update the networks on it.
-    pub fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats> {
+    pub fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats, RlError> {
         let t0 = std::time::Instant::now();
         let (n, d) = (drv.n_envs(), self.obs_dim);
         // Stored action width: the Box dimension, or 1 (the index) for a Discrete space.
@@ -399,8 +399,10 @@ impl Ppo {
                     (idx, logps)
                 }
             };
-            drv.step(&env_act)
-                .with_context(|| format!("at env step {}", self.global_step + (t * n) as u64))?;
+            drv.step(&env_act).map_err(|e| RlError::Step {
+                step: self.global_step + (t * n) as u64,
+                source: Box::new(e),
+            })?;
             self.global_step += n as u64;
             let row = t * n;
             b_obs[row * d..(row + n) * d].copy_from_slice(&norm);
@@ -486,7 +488,7 @@ impl Ppo {
         ret: &[f32],
         val: &[f32],
         lr: f64,
-    ) -> Result<UpdateStats> {
+    ) -> Result<UpdateStats, RlError> {
         let (d, a, k) = (self.obs_dim, self.space.dim(), self.out_dim);
         let bs = logp.len();
         let mb = bs / self.cfg.n_minibatches;
@@ -586,7 +588,10 @@ impl Ppo {
                 }
                 let loss_value = scalar(loss.clone().detach());
                 if !loss_value.is_finite() {
-                    bail!("PPO loss became {loss_value} at update {}", self.update + 1);
+                    return Err(RlError::PpoLoss {
+                        value: loss_value,
+                        update: self.update + 1,
+                    });
                 }
                 let grads = loss.backward();
                 let gp = clip_global(&self.model, &grads, self.cfg.max_grad_norm);
@@ -604,15 +609,15 @@ impl Ppo {
     }
 
     /// Write the networks, optimizer and state into `dir` (which must exist).
-    pub fn save(&self, dir: &Path) -> Result<()> {
+    pub fn save(&self, dir: &Path) -> Result<(), RlError> {
         self.model
             .clone()
             .into_record()
             .save(dir.join("model.bpk"))
-            .map_err(|e| anyhow::anyhow!("saving model: {e}"))?;
+            .map_err(RlError::record("saving", "model"))?;
         self.optim
             .save(dir.join("optim.bpk"))
-            .map_err(|e| anyhow::anyhow!("saving optimizer: {e}"))?;
+            .map_err(RlError::record("saving", "optimizer"))?;
         let state = PpoState {
             obs_rms: self.obs_rms.clone(),
             ret_rms: self.ret_rms.clone(),
@@ -621,27 +626,37 @@ impl Ppo {
             update: self.update,
             global_step: self.global_step,
         };
-        std::fs::write(dir.join("ppo.json"), serde_json::to_vec_pretty(&state)?)?;
+        let path = dir.join("ppo.json");
+        let json = serde_json::to_vec_pretty(&state).map_err(|e| RlError::Encode {
+            path: path.clone(),
+            source: e.into(),
+        })?;
+        std::fs::write(&path, json).map_err(RlError::io("writing", path))?;
         Ok(())
     }
 
     /// Restore what [`Ppo::save`] wrote (onto a `Ppo` built with the same config).
-    pub fn load(&mut self, dir: &Path) -> Result<()> {
-        let rec = burn::store::ModuleRecord::load(dir.join("model.bpk"))
-            .map_err(|e| anyhow::anyhow!("loading {}: {e}", dir.join("model.bpk").display()))?;
+    pub fn load(&mut self, dir: &Path) -> Result<(), RlError> {
+        let file = dir.join("model.bpk");
+        let rec = burn::store::ModuleRecord::load(&file)
+            .map_err(RlError::record("loading", &file.display().to_string()))?;
         self.model = self
             .model
             .clone()
             .try_load_record(rec)
-            .map_err(|e| anyhow::anyhow!("loading model: {e}"))?;
+            .map_err(RlError::record("loading", "model"))?;
         let optim = AdamConfig::new()
             .with_epsilon(self.cfg.adam_eps as f32)
             .init();
         self.optim = optim
             .load(dir.join("optim.bpk"))
-            .map_err(|e| anyhow::anyhow!("loading optimizer: {e}"))?;
-        let state: PpoState = serde_json::from_slice(&std::fs::read(dir.join("ppo.json"))?)
-            .context("reading ppo.json")?;
+            .map_err(RlError::record("loading", "optimizer"))?;
+        let path = dir.join("ppo.json");
+        let bytes = std::fs::read(&path).map_err(RlError::io("reading", path.clone()))?;
+        let state: PpoState = serde_json::from_slice(&bytes).map_err(|e| RlError::Decode {
+            path,
+            source: e.into(),
+        })?;
         self.obs_rms = state.obs_rms;
         self.ret_rms = state.ret_rms;
         self.returns = state.returns;

@@ -4,7 +4,6 @@
 //! buffer. Truncated episodes bootstrap (only `terminated` cuts the target), as SB3's
 //! `handle_timeout_termination`. Acting runs on the host copy of the actor.
 
-use anyhow::{Context, Result, bail};
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::env::BoxSpace;
+use crate::rl::RlError;
 use crate::rl::driver::EnvDriver;
 use crate::rl::policy::{Activation, HostMlp, Mlp};
 use crate::rl::ppo::{RngState, UpdateStats};
@@ -107,12 +107,14 @@ impl SacConfig {
     }
 
     /// Check sizes.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), RlError> {
         if self.n_envs == 0 || self.batch_size == 0 || self.buffer_size == 0 {
-            bail!("n_envs, batch_size and buffer_size must be at least 1");
+            return Err(RlError::ZeroSize {
+                settings: "n_envs, batch_size and buffer_size",
+            });
         }
         if self.hidden.is_empty() || self.hidden.contains(&0) {
-            bail!("hidden layers must be non-empty and positive");
+            return Err(RlError::Hidden);
         }
         Ok(())
     }
@@ -254,7 +256,7 @@ impl Sac {
         obs_dim: usize,
         seed: u64,
         device: Device,
-    ) -> Result<Self> {
+    ) -> Result<Self, RlError> {
         cfg.validate()?;
         let act_dim = space.dim();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -370,7 +372,7 @@ impl Sac {
 
     /// One Q update, and the delayed actor/alpha updates and target update when due.
     /// Returns (q loss, actor loss if updated, entropy estimate if updated).
-    fn train_step(&mut self) -> Result<(f64, Option<f64>, Option<f64>)> {
+    fn train_step(&mut self) -> Result<(f64, Option<f64>, Option<f64>), RlError> {
         let (bs, d, a) = (self.cfg.batch_size, self.obs_dim, self.act_dim);
         let [obs, next, act, rew, term] = self.gather(bs);
         let dev = self.device.clone();
@@ -388,7 +390,7 @@ impl Sac {
         let q_loss = (q1 - y.clone()).square().mean() + (q2 - y).square().mean();
         let q_val = q_loss.clone().into_scalar::<f32>() as f64;
         if !q_val.is_finite() {
-            bail!("SAC Q loss became {q_val}");
+            return Err(RlError::SacLoss { value: q_val });
         }
         let mut grads = q_loss.backward();
         let gp = GradientsParams::from_module(&mut grads, &self.q);
@@ -462,7 +464,7 @@ impl Sac {
     }
 
     /// Collect `log_every` vector steps, training after `learning_starts`.
-    pub fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats> {
+    pub fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats, RlError> {
         let t0 = std::time::Instant::now();
         let (n, d, a) = (drv.n_envs(), self.obs_dim, self.act_dim);
         let mut host = HostMlp::of(&self.actor);
@@ -473,8 +475,10 @@ impl Sac {
             let obs = drv.obs.clone();
             let acts = self.act(&obs, &host);
             let env_act: Vec<f64> = acts.iter().map(|&x| x as f64).collect();
-            drv.step(&env_act)
-                .with_context(|| format!("at env step {}", self.global_step))?;
+            drv.step(&env_act).map_err(|e| RlError::Step {
+                step: self.global_step,
+                source: Box::new(e),
+            })?;
             for i in 0..n {
                 self.replay.push(
                     &obs[i * d..(i + 1) * d],
@@ -518,7 +522,7 @@ impl Sac {
 }
 
 impl Learner for Sac {
-    fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats> {
+    fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats, RlError> {
         Sac::iterate(self, drv)
     }
     fn update(&self) -> u64 {
@@ -533,11 +537,8 @@ impl Learner for Sac {
     fn steps_per_iteration(&self) -> usize {
         self.cfg.steps_per_iteration()
     }
-    fn save(&self, dir: &Path) -> Result<()> {
-        let e = |what: &str| {
-            let w = what.to_string();
-            move |err: burn::store::RecordError| anyhow::anyhow!("saving {w}: {err}")
-        };
+    fn save(&self, dir: &Path) -> Result<(), RlError> {
+        let e = |what: &str| RlError::record("saving", what);
         self.actor
             .clone()
             .into_record()
@@ -567,25 +568,32 @@ impl Learner for Sac {
         self.alpha_opt
             .save(dir.join("alpha_optim.bpk"))
             .map_err(e("alpha optimizer"))?;
-        std::fs::write(
-            dir.join("replay.bin"),
-            bincode::serde::encode_to_vec(self.replay.compact(), bincode::config::standard())?,
-        )?;
+        let path = dir.join("replay.bin");
+        let bytes =
+            bincode::serde::encode_to_vec(self.replay.compact(), bincode::config::standard())
+                .map_err(|e| RlError::Encode {
+                    path: path.clone(),
+                    source: e.into(),
+                })?;
+        std::fs::write(&path, bytes).map_err(RlError::io("writing", path))?;
         let st = SacState {
             rng: RngState::of(&self.rng),
             q_updates: self.q_updates,
             update: self.update,
             global_step: self.global_step,
         };
-        std::fs::write(dir.join("sac.json"), serde_json::to_vec_pretty(&st)?)?;
+        let path = dir.join("sac.json");
+        let json = serde_json::to_vec_pretty(&st).map_err(|e| RlError::Encode {
+            path: path.clone(),
+            source: e.into(),
+        })?;
+        std::fs::write(&path, json).map_err(RlError::io("writing", path))?;
         Ok(())
     }
-    fn load(&mut self, dir: &Path) -> Result<()> {
+    fn load(&mut self, dir: &Path) -> Result<(), RlError> {
         use burn::store::ModuleRecord;
-        let rec = |f: &str| {
-            ModuleRecord::load(dir.join(f)).map_err(|e| anyhow::anyhow!("loading {f}: {e}"))
-        };
-        let err = |e: burn::store::RecordError| anyhow::anyhow!("loading checkpoint: {e}");
+        let rec = |f: &str| ModuleRecord::load(dir.join(f)).map_err(RlError::record("loading", f));
+        let err = |e: burn::store::RecordError| RlError::record("loading", "checkpoint")(e);
         self.actor = self
             .actor
             .clone()
@@ -605,19 +613,28 @@ impl Learner for Sac {
         self.actor_opt = adam(1e-8).load(dir.join("actor_optim.bpk")).map_err(err)?;
         self.q_opt = adam(1e-8).load(dir.join("q_optim.bpk")).map_err(err)?;
         self.alpha_opt = adam(1e-8).load(dir.join("alpha_optim.bpk")).map_err(err)?;
-        let (replay, _): (Replay, usize) = bincode::serde::decode_from_slice(
-            &std::fs::read(dir.join("replay.bin"))?,
-            bincode::config::standard(),
-        )
-        .context("reading replay.bin")?;
-        anyhow::ensure!(
-            replay.cap == self.cfg.buffer_size,
-            "replay.bin holds a buffer of {} transitions, the config {}",
-            replay.cap,
-            self.cfg.buffer_size
-        );
+        let path = dir.join("replay.bin");
+        let bytes = std::fs::read(&path).map_err(RlError::io("reading", path.clone()))?;
+        let (replay, _): (Replay, usize) =
+            bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).map_err(
+                |e| RlError::Decode {
+                    path,
+                    source: e.into(),
+                },
+            )?;
+        if replay.cap != self.cfg.buffer_size {
+            return Err(RlError::ReplaySize {
+                saved: replay.cap,
+                config: self.cfg.buffer_size,
+            });
+        }
         self.replay = replay.expand(self.obs_dim, self.act_dim);
-        let st: SacState = serde_json::from_slice(&std::fs::read(dir.join("sac.json"))?)?;
+        let path = dir.join("sac.json");
+        let bytes = std::fs::read(&path).map_err(RlError::io("reading", path.clone()))?;
+        let st: SacState = serde_json::from_slice(&bytes).map_err(|e| RlError::Decode {
+            path,
+            source: e.into(),
+        })?;
         self.rng = st.rng.rng();
         self.q_updates = st.q_updates;
         self.update = st.update;

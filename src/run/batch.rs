@@ -16,13 +16,12 @@
 //! steps = 200000
 //! ```
 
-use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::Summary;
+use super::{RunError, Summary};
 
 /// A batch file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -108,11 +107,9 @@ pub struct Plan {
 
 impl Plan {
     /// Read a batch file.
-    pub fn load(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let file: BatchFile =
-            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Self, RunError> {
+        let text = std::fs::read_to_string(path).map_err(RunError::io("reading", path))?;
+        let file: BatchFile = toml::from_str(&text).map_err(RunError::parse(path))?;
         let mut runs = Vec::new();
         if !file.envs.is_empty() {
             let rewards = if file.rewards.is_empty() {
@@ -152,10 +149,9 @@ impl Plan {
             runs.push(r);
         }
         if runs.is_empty() {
-            bail!(
-                "{}: no runs (give `envs` for a grid or [[run]] tables)",
-                path.display()
-            );
+            return Err(RunError::NoRuns {
+                path: path.to_path_buf(),
+            });
         }
         let mut seen = std::collections::HashSet::new();
         runs.retain(|r| seen.insert(r.dir_name()));

@@ -1,7 +1,6 @@
 //! The `[clip]` table of a run's `config.toml`: a CLIP zero-shot reward (VLM-RM,
 //! Rocamonde et al. 2023, arXiv:2310.12921) used alone or added to the reward program.
 
-use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::env::Env;
@@ -10,6 +9,7 @@ use crate::reward::clip::runtime::SessionOptions;
 use crate::reward::clip::{
     ClipModel, ClipReward, ClipRewardSpec, ClipTerm, Device, LoadOptions, registry,
 };
+use crate::run::RunError;
 
 /// Model used when `--clip-model` is not given: OpenAI's ViT-B/32, the model VLM-RM
 /// reports most of its CLIP-reward results with besides the larger ViT-bigG.
@@ -60,48 +60,71 @@ impl ClipConfig {
     }
 
     /// Check the settings (the model is checked when the term is built).
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), RunError> {
+        let bad = |key, message: String| Err(RunError::ClipSetting { key, message });
         if self.goal.is_empty() || self.goal.iter().any(|g| g.trim().is_empty()) {
-            bail!("[clip] goal: give at least one non-empty goal sentence (--clip-goal)");
+            return bad(
+                "goal",
+                "goal: give at least one non-empty goal sentence (--clip-goal)".into(),
+            );
         }
         if !(0.0..=1.0).contains(&self.alpha) {
-            bail!("[clip] alpha must be in [0, 1], got {}", self.alpha);
+            return bad(
+                "alpha",
+                format!("alpha must be in [0, 1], got {}", self.alpha),
+            );
         }
         if self.alpha > 0.0 && self.baseline.is_empty() {
-            bail!(
-                "[clip] alpha = {} projects onto the goal − baseline direction and needs a baseline sentence (--clip-baseline), or use --clip-alpha 0",
-                self.alpha
+            return bad(
+                "alpha",
+                format!(
+                    "alpha = {} projects onto the goal − baseline direction and needs a baseline sentence (--clip-baseline), or use --clip-alpha 0",
+                    self.alpha
+                ),
             );
         }
         if self.every == 0 {
-            bail!("[clip] every must be at least 1 (--clip-every)");
+            return bad("every", "every must be at least 1 (--clip-every)".into());
         }
         if !self.weight.is_finite() {
-            bail!("[clip] weight must be a finite number, got {}", self.weight);
+            return bad(
+                "weight",
+                format!("weight must be a finite number, got {}", self.weight),
+            );
         }
         if self.batch == 0 {
-            bail!("[clip] batch must be at least 1");
+            return bad("batch", "batch must be at least 1".into());
         }
-        if let Err(e) = self.device.parse::<Device>() {
-            bail!("[clip] device: {e}");
-        }
+        self.device()?;
         Ok(())
+    }
+
+    /// The device of `device`, or the setting's error.
+    fn device(&self) -> Result<Device, RunError> {
+        self.device
+            .parse::<Device>()
+            .map_err(|e| RunError::ClipSetting {
+                key: "device",
+                message: format!("device: {e}"),
+            })
     }
 
     /// Load the model, embed the prompts (through the on-disk cache) and build the term
     /// for `n` envs of `env`'s kind, rendered by its camera.
-    pub fn term(&self, env: &Env, n: usize) -> Result<ClipTerm> {
+    pub fn term(&self, env: &Env, n: usize) -> Result<ClipTerm, RunError> {
         let cache = registry::cache_root();
         let dir = registry::resolve(&self.model, &cache, &registry::manifests_dir())?;
         let opts = LoadOptions {
             session: SessionOptions {
-                device: self.device.parse().map_err(anyhow::Error::msg)?,
+                device: self.device()?,
                 threads: 0,
             },
             batch: self.batch,
         };
-        let model = ClipModel::load(&dir, opts)
-            .with_context(|| format!("loading the CLIP model `{}`", self.model))?;
+        let model = ClipModel::load(&dir, opts).map_err(|source| RunError::ClipModel {
+            model: self.model.clone(),
+            source,
+        })?;
         let spec = ClipRewardSpec {
             goal: self.goal.clone(),
             baseline: self.baseline.clone(),

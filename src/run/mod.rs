@@ -15,11 +15,11 @@
 
 pub mod batch;
 pub mod clip;
+pub mod error;
 pub mod plot;
 pub mod tensorboard;
 pub mod video;
 
-use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -33,6 +33,7 @@ use crate::rl::ppo::{Ppo, PpoConfig, UpdateStats};
 use crate::rl::sac::{Sac, SacConfig};
 use crate::rl::{Actor, EnvDriver, Episode, Learner};
 use clip::ClipConfig;
+pub use error::RunError;
 
 /// Everything needed to reproduce a run (written as `config.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,13 +71,15 @@ pub struct RunConfig {
 impl RunConfig {
     /// Defaults for `env` (name or path): the env's reward and success programs, PPO
     /// defaults overridden by the env's `[train]` table.
-    pub fn for_env(env: &str, roots: &AssetRoots) -> Result<Self> {
+    pub fn for_env(env: &str, roots: &AssetRoots) -> Result<Self, RunError> {
         let file = roots.resolve_env(env)?;
         let spec = EnvSpec::from_file(&file)?;
         let mut ppo = PpoConfig::default();
         if let Some(t) = &spec.train {
-            ppo.apply(t)
-                .with_context(|| format!("{}: [train]", file.display()))?;
+            ppo.apply(t).map_err(|e| RunError::TrainTable {
+                file: file.clone(),
+                source: Box::new(e),
+            })?;
         }
         Ok(Self {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -94,7 +97,7 @@ impl RunConfig {
     }
 
     /// Switch to `algo` (`ppo` keeps the env's tuned settings; `sac` takes SAC defaults).
-    pub fn set_algo(&mut self, algo: &str, roots: &AssetRoots) -> Result<()> {
+    pub fn set_algo(&mut self, algo: &str, roots: &AssetRoots) -> Result<(), RunError> {
         match algo {
             "ppo" => {
                 if self.ppo.is_none() {
@@ -106,7 +109,11 @@ impl RunConfig {
                 self.sac.get_or_insert_with(SacConfig::default);
                 self.ppo = None;
             }
-            other => bail!("unknown algorithm {other:?}: expected ppo or sac"),
+            other => {
+                return Err(RunError::UnknownAlgo {
+                    algo: other.to_string(),
+                });
+            }
         }
         self.algo = algo.to_string();
         Ok(())
@@ -127,7 +134,7 @@ impl RunConfig {
     }
 
     /// (envs, checkpoint interval, eval episodes, env steps of the whole run).
-    pub fn shape(&self) -> Result<(usize, u64, usize, u64)> {
+    pub fn shape(&self) -> Result<(usize, u64, usize, u64), RunError> {
         match (self.algo.as_str(), &self.ppo, &self.sac) {
             ("ppo", Some(p), _) => Ok((
                 p.n_envs,
@@ -141,12 +148,14 @@ impl RunConfig {
                 s.eval_episodes,
                 s.num_iterations() * s.steps_per_iteration() as u64,
             )),
-            (a, _, _) => bail!("config.toml: algo = {a:?} without its [{a}] table"),
+            (a, _, _) => Err(RunError::MissingAlgoTable {
+                algo: a.to_string(),
+            }),
         }
     }
 
     /// Check the chosen algorithm's settings.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), RunError> {
         self.shape()?;
         if let Some(p) = &self.ppo {
             p.validate()?;
@@ -159,17 +168,16 @@ impl RunConfig {
             c.validate()?;
         }
         if let Some(r) = self.stop_return.filter(|r| !r.is_finite()) {
-            bail!("stop_return = {r}: expected a finite return");
+            return Err(RunError::StopReturn { value: r });
         }
         Ok(())
     }
 
     /// Read `config.toml` of a run directory.
-    pub fn load(dir: &Path) -> Result<Self> {
+    pub fn load(dir: &Path) -> Result<Self, RunError> {
         let p = dir.join("config.toml");
-        let text =
-            std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-        toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))
+        let text = std::fs::read_to_string(&p).map_err(RunError::io("reading", &p))?;
+        toml::from_str(&text).map_err(RunError::parse(p))
     }
 }
 
@@ -296,36 +304,40 @@ pub struct TrainOptions {
 const TRAIN_VIDEO_STEPS: u32 = 300;
 
 /// Write `videos/<name>.gif` of one deterministic episode of `actor`.
-fn training_video(cfg: &RunConfig, dir: &Path, actor: &Actor, name: &str) -> Result<()> {
-    let v = video::record_episode(cfg, actor, cfg.seed + 20_000, TRAIN_VIDEO_STEPS)?;
-    video::write_video(&dir.join("videos").join(format!("{name}.gif")), &v)?;
-    Ok(())
+fn training_video(cfg: &RunConfig, dir: &Path, actor: &Actor, name: &str) -> Result<(), RunError> {
+    let write = || -> Result<(), RunError> {
+        let v = video::record_episode(cfg, actor, cfg.seed + 20_000, TRAIN_VIDEO_STEPS)?;
+        video::write_video(&dir.join("videos").join(format!("{name}.gif")), &v)?;
+        Ok(())
+    };
+    write().map_err(|e| RunError::Video {
+        name: name.to_string(),
+        source: Box::new(e),
+    })
 }
 
 /// The update device for a device name.
-pub fn device(name: &str) -> Result<burn::tensor::Device> {
+pub fn device(name: &str) -> Result<burn::tensor::Device, RunError> {
     match name {
         "cpu" => Ok(burn::tensor::Device::flex().autodiff()),
         #[cfg(feature = "gpu")]
         "gpu" => Ok(burn::tensor::Device::wgpu(Default::default()).autodiff()),
-        other => bail!(
-            "unknown device {other:?}: this build supports `cpu`{}",
-            if cfg!(feature = "gpu") {
-                " and `gpu`"
-            } else {
-                " (build with --features gpu for `gpu`)"
-            }
-        ),
+        other => Err(RunError::UnknownDevice {
+            name: other.to_string(),
+        }),
     }
 }
 
-fn script(path: &Path, spec_layout: &crate::env::StateLayout) -> Result<Box<ScriptReward>> {
+fn script(
+    path: &Path,
+    spec_layout: &crate::env::StateLayout,
+) -> Result<Box<ScriptReward>, RunError> {
     let prog = load_program(path, spec_layout)?;
     Ok(Box::new(ScriptReward::from_program(prog)?))
 }
 
 /// Build the envs with reward and success programs for `cfg`, `n` envs seeded `seed + i`.
-fn driver(cfg: &RunConfig, n: usize, seed: u64) -> Result<EnvDriver> {
+fn driver(cfg: &RunConfig, n: usize, seed: u64) -> Result<EnvDriver, RunError> {
     let roots = AssetRoots::discover();
     let venv = VecEnv::new(&cfg.env.to_string_lossy(), &roots, n, None)?;
     let layout = venv.compiled().layout.clone();
@@ -349,13 +361,13 @@ fn learner_seed(seed: u64) -> u64 {
 }
 
 /// Write `bytes` to `path` atomically (temp file in the same directory, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     let tmp = path.with_extension(format!(
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("moving {} into place", tmp.display()))
+    std::fs::write(&tmp, bytes).map_err(RunError::io("writing", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(|source| RunError::Rename { path: tmp, source })
 }
 
 /// The latest complete checkpoint directory of a run, if any.
@@ -373,7 +385,7 @@ pub fn train(
     dir: &Path,
     opts: &TrainOptions,
     mut on_update: impl FnMut(&Metrics),
-) -> Result<Option<Summary>> {
+) -> Result<Option<Summary>, RunError> {
     cfg.validate()?;
     let (n_envs, every, eval_episodes, _) = cfg.shape()?;
     let start = Instant::now();
@@ -390,12 +402,10 @@ pub fn train(
         (_, Some(s)) => {
             let c = drv.venv.compiled();
             let Some(space) = c.action_space.as_box() else {
-                bail!(
-                    "SAC needs continuous actions, but env `{}` has a {} action space; \
-                     train it with --algo ppo",
-                    c.spec.name,
-                    c.action_space
-                );
+                return Err(RunError::SacNeedsBox {
+                    env: c.spec.name.clone(),
+                    space: c.action_space.to_string(),
+                });
             };
             Box::new(Sac::new(
                 s.clone(),
@@ -405,21 +415,29 @@ pub fn train(
                 dev,
             )?)
         }
-        _ => bail!("config has no settings for {:?}", cfg.algo),
+        _ => {
+            return Err(RunError::NoAlgoSettings {
+                algo: cfg.algo.clone(),
+            });
+        }
     };
     let metrics_path = dir.join("metrics.jsonl");
     let mut wall0 = 0.0;
     let mut clip0 = 0.0;
     let mut recent = std::collections::VecDeque::with_capacity(RETURN_WINDOW);
     if opts.resume {
-        let ck = latest_checkpoint(dir)
-            .with_context(|| format!("{}: no checkpoint to resume from", dir.display()))?;
+        let ck = latest_checkpoint(dir).ok_or_else(|| RunError::NothingToResume {
+            dir: dir.to_path_buf(),
+        })?;
         ppo.load(&ck)?;
-        let state = std::fs::read(ck.join("driver.bin"))?;
+        let path = ck.join("driver.bin");
+        let state = std::fs::read(&path).map_err(RunError::io("reading", &path))?;
         let (state, _) = bincode::serde::decode_from_slice(&state, bincode::config::standard())
-            .context("reading driver.bin")?;
+            .map_err(RunError::parse(path))?;
         drv.load(state)?;
-        let meta: CheckpointMeta = serde_json::from_slice(&std::fs::read(ck.join("meta.json"))?)?;
+        let path = ck.join("meta.json");
+        let bytes = std::fs::read(&path).map_err(RunError::io("reading", &path))?;
+        let meta: CheckpointMeta = serde_json::from_slice(&bytes).map_err(RunError::parse(path))?;
         wall0 = meta.wall_s;
         clip0 = meta.clip_s;
         recent.extend(meta.recent_returns);
@@ -433,19 +451,19 @@ pub fn train(
         write_atomic(&metrics_path, kept.concat().as_bytes())?;
     } else {
         if dir.join("config.toml").exists() {
-            bail!(
-                "{} already holds a run; use `train --resume {}` or another --out",
-                dir.display(),
-                dir.display()
-            );
+            return Err(RunError::RunExists {
+                dir: dir.to_path_buf(),
+            });
         }
-        std::fs::create_dir_all(dir.join("checkpoints"))
-            .with_context(|| format!("creating {}", dir.display()))?;
-        write_atomic(&dir.join("config.toml"), toml::to_string(cfg)?.as_bytes())?;
+        std::fs::create_dir_all(dir.join("checkpoints")).map_err(RunError::io("creating", dir))?;
+        let config = dir.join("config.toml");
+        let text = toml::to_string(cfg).map_err(RunError::encode(&config))?;
+        write_atomic(&config, text.as_bytes())?;
         // The programs as they were when the run started (config.toml names the files).
-        std::fs::create_dir_all(dir.join("programs"))?;
+        let programs = dir.join("programs");
+        std::fs::create_dir_all(&programs).map_err(RunError::io("creating", &programs))?;
         for (src, name) in [(&cfg.reward, "reward.luau"), (&cfg.success, "success.luau")] {
-            let text = std::fs::read(src).with_context(|| format!("reading {}", src.display()))?;
+            let text = std::fs::read(src).map_err(RunError::io("reading", src))?;
             write_atomic(&dir.join("programs").join(name), &text)?;
         }
         write_atomic(&metrics_path, b"")?;
@@ -453,9 +471,12 @@ pub fn train(
     let mut metrics_file = std::fs::OpenOptions::new()
         .append(true)
         .open(&metrics_path)
-        .with_context(|| format!("opening {}", metrics_path.display()))?;
-    let mut tb = tensorboard::EventWriter::create(dir)
-        .with_context(|| format!("creating a TensorBoard event file in {}", dir.display()))?;
+        .map_err(RunError::io("opening", &metrics_path))?;
+    let mut tb = tensorboard::EventWriter::create(dir).map_err(|source| RunError::TensorBoard {
+        action: "creating",
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let wall = |start: &Instant| wall0 + start.elapsed().as_secs_f64();
     let mut reached = None;
     while !ppo.done() && reached.is_none() {
@@ -464,9 +485,10 @@ pub fn train(
         }
         let t = Instant::now();
         let clip_before = drv.clip_seconds();
-        let stats = ppo
-            .iterate(&mut drv)
-            .with_context(|| format!("training stopped in update {}", ppo.update() + 1))?;
+        let stats = ppo.iterate(&mut drv).map_err(|e| RunError::Update {
+            update: ppo.update() + 1,
+            source: Box::new(e),
+        })?;
         let (eps, comps) = drv.take_stats();
         for e in &eps {
             if recent.len() == RETURN_WINDOW {
@@ -498,12 +520,18 @@ pub fn train(
             wall(&start),
         );
         m.clip_s = cfg.clip.is_some().then(|| drv.clip_seconds() - clip_before);
-        let mut line = serde_json::to_string(&m)?;
+        let mut line = serde_json::to_string(&m).map_err(RunError::encode(&metrics_path))?;
         line.push('\n');
-        metrics_file.write_all(line.as_bytes())?;
-        metrics_file.flush()?;
+        metrics_file
+            .write_all(line.as_bytes())
+            .and_then(|()| metrics_file.flush())
+            .map_err(RunError::io("writing", &metrics_path))?;
         tb.scalars(m.global_step, &tb_scalars(&m))
-            .context("writing the TensorBoard event file")?;
+            .map_err(|source| RunError::TensorBoard {
+                action: "writing",
+                dir: dir.to_path_buf(),
+                source,
+            })?;
         on_update(&m);
         if ppo.update().is_multiple_of(every.max(1)) || ppo.done() || reached.is_some() {
             let times = (wall(&start), clip0 + drv.clip_seconds());
@@ -514,14 +542,13 @@ pub fn train(
             && !ppo.done()
         {
             let name = format!("update-{:06}", ppo.update());
-            training_video(cfg, dir, &ppo.actor(), &name)
-                .with_context(|| format!("writing the evaluation video {name}"))?;
+            training_video(cfg, dir, &ppo.actor(), &name)?;
         }
     }
     let train_wall = wall(&start);
     let actor = ppo.actor();
     if opts.video_every.is_some() {
-        training_video(cfg, dir, &actor, "final").context("writing the final evaluation video")?;
+        training_video(cfg, dir, &actor, "final")?;
     }
     let eval = evaluate(cfg, &actor, eval_episodes, cfg.seed + 10_000)?;
     let summary = Summary {
@@ -533,12 +560,11 @@ pub fn train(
         clip_s: cfg.clip.is_some().then(|| clip0 + drv.clip_seconds()),
         stopped_at_return: reached,
     };
-    write_atomic(
-        &dir.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?.as_bytes(),
-    )?;
+    let path = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary).map_err(RunError::encode(&path))?;
+    write_atomic(&path, text.as_bytes())?;
     if let Err(e) = plot::curves(&metrics_path, &dir.join("curves.png")) {
-        eprintln!("warning: curves.png not drawn: {e:#}");
+        eprintln!("warning: curves.png not drawn: {}", crate::error::Chain(&e));
     }
     Ok(Some(summary))
 }
@@ -608,19 +634,26 @@ fn checkpoint(
     drv: &EnvDriver,
     (wall_s, clip_s): (f64, f64),
     recent_returns: &std::collections::VecDeque<f64>,
-) -> Result<()> {
+) -> Result<(), RunError> {
     let ck = dir.join("checkpoints");
-    std::fs::create_dir_all(&ck)?;
+    std::fs::create_dir_all(&ck).map_err(RunError::io("creating", &ck))?;
     let name = format!("update-{:06}", ppo.update());
     let tmp = ck.join(format!(".tmp-{name}"));
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
+        std::fs::remove_dir_all(&tmp).map_err(RunError::io("removing", &tmp))?;
     }
-    std::fs::create_dir_all(&tmp)?;
+    std::fs::create_dir_all(&tmp).map_err(RunError::io("creating", &tmp))?;
     ppo.save(&tmp)?;
-    let state = bincode::serde::encode_to_vec(drv.save()?, bincode::config::standard())?;
-    std::fs::write(tmp.join("driver.bin"), state)?;
-    std::fs::write(tmp.join("actor.json"), serde_json::to_vec(&ppo.actor())?)?;
+    let write = |file: &str, bytes: &[u8]| {
+        let path = tmp.join(file);
+        std::fs::write(&path, bytes).map_err(RunError::io("writing", path))
+    };
+    let state = bincode::serde::encode_to_vec(drv.save()?, bincode::config::standard())
+        .map_err(RunError::encode(tmp.join("driver.bin")))?;
+    write("driver.bin", &state)?;
+    let actor =
+        serde_json::to_vec(&ppo.actor()).map_err(RunError::encode(tmp.join("actor.json")))?;
+    write("actor.json", &actor)?;
     let meta = CheckpointMeta {
         update: ppo.update(),
         global_step: ppo.global_step(),
@@ -628,15 +661,20 @@ fn checkpoint(
         clip_s,
         recent_returns: recent_returns.iter().copied().collect(),
     };
-    std::fs::write(tmp.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
+    let json = serde_json::to_vec_pretty(&meta).map_err(RunError::encode(tmp.join("meta.json")))?;
+    write("meta.json", &json)?;
     let dst = ck.join(&name);
     if dst.exists() {
-        std::fs::remove_dir_all(&dst)?;
+        std::fs::remove_dir_all(&dst).map_err(RunError::io("removing", &dst))?;
     }
-    std::fs::rename(&tmp, &dst)?;
+    std::fs::rename(&tmp, &dst).map_err(|source| RunError::Rename {
+        path: tmp.clone(),
+        source,
+    })?;
     write_atomic(&ck.join("latest"), name.as_bytes())?;
     // Keep the three newest checkpoints.
-    let mut old: Vec<PathBuf> = std::fs::read_dir(&ck)?
+    let mut old: Vec<PathBuf> = std::fs::read_dir(&ck)
+        .map_err(RunError::io("listing", &ck))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_dir()
@@ -649,44 +687,51 @@ fn checkpoint(
     let keep = 3;
     if old.len() > keep {
         for p in &old[..old.len() - keep] {
-            std::fs::remove_dir_all(p)?;
+            std::fs::remove_dir_all(p).map_err(RunError::io("removing", p))?;
         }
     }
     Ok(())
 }
 
 /// Load the deterministic policy of a run's latest checkpoint.
-pub fn load_actor(dir: &Path) -> Result<Actor> {
-    let ck = latest_checkpoint(dir)
-        .with_context(|| format!("{}: no checkpoint (checkpoints/latest)", dir.display()))?;
+pub fn load_actor(dir: &Path) -> Result<Actor, RunError> {
+    let ck = latest_checkpoint(dir).ok_or_else(|| RunError::NoCheckpoint {
+        dir: dir.to_path_buf(),
+    })?;
     let p = ck.join("actor.json");
-    serde_json::from_slice(&std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?)
-        .with_context(|| format!("parsing {}", p.display()))
+    let bytes = std::fs::read(&p).map_err(RunError::io("reading", &p))?;
+    serde_json::from_slice(&bytes).map_err(RunError::parse(p))
 }
 
 /// [`load_actor`], checked to read `env`'s observations (a run of another env fails).
-pub fn load_actor_for(dir: &Path, env: &Env) -> Result<Actor> {
+pub fn load_actor_for(dir: &Path, env: &Env) -> Result<Actor, RunError> {
     let actor = load_actor(dir)?;
     let obs = env.compiled().obs_dim();
     if actor.net.in_dim() != obs {
-        bail!(
-            "{}: its policy reads {} observations, but env `{}` has {}; give the env the \
-             run was trained on",
-            dir.display(),
-            actor.net.in_dim(),
-            env.compiled().spec.name,
-            obs
-        );
+        return Err(RunError::ObsMismatch {
+            dir: dir.to_path_buf(),
+            policy_obs: actor.net.in_dim(),
+            env: env.compiled().spec.name.clone(),
+            env_obs: obs,
+        });
     }
-    if let Some(why) = actor.mismatch(&env.compiled().action_space) {
-        bail!("{}: {why}", dir.display());
+    if let Some(message) = actor.mismatch(&env.compiled().action_space) {
+        return Err(RunError::ActionMismatch {
+            dir: dir.to_path_buf(),
+            message,
+        });
     }
     Ok(actor)
 }
 
 /// Run `episodes` episodes (env `i` seeded `seed + i`, one episode each) with the mean
 /// action and report return, success and length.
-pub fn evaluate(cfg: &RunConfig, actor: &Actor, episodes: usize, seed: u64) -> Result<EvalResult> {
+pub fn evaluate(
+    cfg: &RunConfig,
+    actor: &Actor,
+    episodes: usize,
+    seed: u64,
+) -> Result<EvalResult, RunError> {
     let episodes = episodes.max(1);
     let mut drv = driver(cfg, episodes, seed)?;
     let d = drv.obs_dim();
@@ -694,7 +739,7 @@ pub fn evaluate(cfg: &RunConfig, actor: &Actor, episodes: usize, seed: u64) -> R
     let mut result: Vec<Option<Episode>> = vec![None; episodes];
     while result.iter().any(Option::is_none) {
         let act = actor.act(&drv.obs, d, &space);
-        drv.step(&act).context("evaluation")?;
+        drv.step(&act).map_err(RunError::Evaluation)?;
         for e in drv.take_stats().0 {
             result[e.env].get_or_insert(e);
         }

@@ -3,12 +3,11 @@
 //! system, or `REWARDSMITH_FONT`); without one the curves are drawn without labels and
 //! the series names are only in `metrics.jsonl`.
 
-use anyhow::{Context, Result};
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use super::Metrics;
+use super::{Metrics, RunError};
 
 const FONT_CANDIDATES: &[&str] = &[
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -50,22 +49,27 @@ const COLORS: &[RGBColor] = &[
 ];
 
 /// Draw the curves of a `metrics.jsonl` into a PNG.
-pub fn curves(metrics: &Path, png: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(metrics)
-        .with_context(|| format!("reading {}", metrics.display()))?;
+pub fn curves(metrics: &Path, png: &Path) -> Result<(), RunError> {
+    let text = std::fs::read_to_string(metrics).map_err(RunError::io("reading", metrics))?;
     let rows: Vec<Metrics> = text
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     let tmp = png.with_extension("tmp.png");
-    draw(&rows, &tmp, font_available())?;
-    std::fs::rename(&tmp, png)?;
+    draw(&rows, &tmp, font_available()).map_err(|e| RunError::Plot {
+        path: png.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    std::fs::rename(&tmp, png).map_err(|source| RunError::Rename { path: tmp, source })?;
     Ok(())
 }
 
 type Series = (String, Vec<(f64, f64)>);
 
-fn draw(rows: &[Metrics], png: &Path, text: bool) -> Result<()> {
+/// An error of drawing into the bitmap.
+type DrawError = DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
+
+fn draw(rows: &[Metrics], png: &Path, text: bool) -> Result<(), DrawError> {
     let root = BitMapBackend::new(png, (1500, 450)).into_drawing_area();
     root.fill(&WHITE)?;
     let panels = root.split_evenly((1, 3));

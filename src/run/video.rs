@@ -1,13 +1,12 @@
 //! Evaluation videos: one episode of a run's deterministic policy, rendered from the env
 //! camera and written as an animated GIF (and MP4 when `ffmpeg` is on PATH).
 
-use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 use crate::env::{AssetRoots, Env};
 use crate::render::{Frame, Renderer, video};
 use crate::rl::Actor;
-use crate::run::RunConfig;
+use crate::run::{RunConfig, RunError};
 
 /// Fastest frame rate written: GIF delays are whole hundredths of a second, and most
 /// viewers slow anything faster than 50 frames/s down.
@@ -31,7 +30,7 @@ pub fn record_episode(
     actor: &Actor,
     seed: u64,
     max_steps: u32,
-) -> Result<EpisodeVideo> {
+) -> Result<EpisodeVideo, RunError> {
     let roots = AssetRoots::discover();
     let mut env = Env::load(&cfg.env.to_string_lossy(), &roots)?;
     let renderer = Renderer::for_env(&env)?;
@@ -64,19 +63,18 @@ pub fn record_episode(
 
 /// Write `v` to `path`: an MP4 if `path` ends in `.mp4` (needs `ffmpeg`), else a GIF,
 /// plus an MP4 beside the GIF when `ffmpeg` is on PATH. Returns the files written.
-pub fn write_video(path: &Path, v: &EpisodeVideo) -> Result<Vec<PathBuf>> {
+pub fn write_video(path: &Path, v: &EpisodeVideo) -> Result<Vec<PathBuf>, RunError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(RunError::io("creating", dir))?;
     }
     let is_mp4 = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("mp4"));
     if is_mp4 {
         if !video::ffmpeg_available() {
-            bail!(
-                "{}: writing MP4 needs ffmpeg on PATH; ask for a .gif instead",
-                path.display()
-            );
+            return Err(RunError::NeedsFfmpeg {
+                path: path.to_path_buf(),
+            });
         }
         video::write_mp4(path, &v.frames, v.fps)?;
         return Ok(vec![path.to_path_buf()]);

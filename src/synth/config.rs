@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::env::spec::TrainSpec;
 use crate::rl::ppo::PpoConfig;
+use crate::synth::SynthError;
 
 /// Where replies come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,39 +170,66 @@ pub struct SynthConfig {
 
 impl SynthConfig {
     /// Read a config file (unknown keys are errors naming the key).
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Self, SynthError> {
+        let text = std::fs::read_to_string(path).map_err(SynthError::io("reading", path))?;
+        toml::from_str(&text).map_err(|e| SynthError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 
     /// Check values that the types allow but the loop cannot use.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), SynthError> {
         let s = &self.synth;
-        anyhow::ensure!(!s.env.is_empty(), "no env given (--env or [synth] env)");
-        anyhow::ensure!(
-            !s.task.trim().is_empty(),
-            "no task given (--task or [synth] task)"
-        );
-        anyhow::ensure!(s.samples >= 1, "samples must be at least 1");
-        anyhow::ensure!(s.rounds >= 1, "rounds must be at least 1");
-        anyhow::ensure!(
-            s.steps_per_sample != Some(0),
-            "steps-per-sample must be at least 1"
-        );
-        anyhow::ensure!(s.check_steps >= 1, "check_steps must be at least 1");
-        anyhow::ensure!(
-            !(s.feedback == Feedback::HumanRank && s.trainer == TrainerKind::Planner),
-            "--feedback human-rank needs --trainer train: the planner leaves no policy to watch"
-        );
         let l = &self.llm;
-        anyhow::ensure!(l.timeout_s > 0.0, "[llm] timeout_s must be positive");
-        anyhow::ensure!(l.parallel >= 1, "[llm] parallel must be at least 1");
-        anyhow::ensure!(
-            l.backoff_s >= 0.0 && l.max_backoff_s >= 0.0,
-            "[llm] backoff must be non-negative"
-        );
-        Ok(())
+        let checks = [
+            (
+                !s.env.is_empty(),
+                "env",
+                "no env given (--env or [synth] env)",
+            ),
+            (
+                !s.task.trim().is_empty(),
+                "task",
+                "no task given (--task or [synth] task)",
+            ),
+            (s.samples >= 1, "samples", "samples must be at least 1"),
+            (s.rounds >= 1, "rounds", "rounds must be at least 1"),
+            (
+                s.steps_per_sample != Some(0),
+                "steps_per_sample",
+                "steps-per-sample must be at least 1",
+            ),
+            (
+                s.check_steps >= 1,
+                "check_steps",
+                "check_steps must be at least 1",
+            ),
+            (
+                !(s.feedback == Feedback::HumanRank && s.trainer == TrainerKind::Planner),
+                "feedback",
+                "--feedback human-rank needs --trainer train: the planner leaves no policy to watch",
+            ),
+            (
+                l.timeout_s > 0.0,
+                "[llm] timeout_s",
+                "[llm] timeout_s must be positive",
+            ),
+            (
+                l.parallel >= 1,
+                "[llm] parallel",
+                "[llm] parallel must be at least 1",
+            ),
+            (
+                l.backoff_s >= 0.0 && l.max_backoff_s >= 0.0,
+                "[llm] backoff_s",
+                "[llm] backoff must be non-negative",
+            ),
+        ];
+        match checks.into_iter().find(|(ok, _, _)| !ok) {
+            Some((_, key, message)) => Err(SynthError::Setting { key, message }),
+            None => Ok(()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! Text2Reward), or a person's ranking of the candidates' rollouts (ICPL).
 
 pub mod config;
+pub mod error;
 pub mod extract;
 pub mod llm;
 pub mod plot;
@@ -11,3 +12,5 @@ pub mod ranking;
 pub mod round;
 pub mod train_trainer;
 pub mod trainer;
+
+pub use error::SynthError;

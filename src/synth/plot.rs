@@ -5,10 +5,15 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
+use super::SynthError;
 use super::round::SampleRecord;
 
 /// Draw the progress plot of `rounds` (of `total` planned) to `path`.
-pub fn progress_png(path: &Path, rounds: &[Vec<SampleRecord>], total: usize) -> anyhow::Result<()> {
+pub fn progress_png(
+    path: &Path,
+    rounds: &[Vec<SampleRecord>],
+    total: usize,
+) -> Result<(), SynthError> {
     let mut best_so_far = Vec::new();
     let mut mean = Vec::new();
     let mut best = None::<f64>;
@@ -30,7 +35,10 @@ pub fn progress_png(path: &Path, rounds: &[Vec<SampleRecord>], total: usize) -> 
     }
     let (w, h) = (640u32, 400u32);
     let mut buf = vec![0u8; (w * h * 3) as usize];
-    let err = |e: &dyn std::fmt::Display| anyhow::anyhow!("{}: {e}", path.display());
+    let err = |e: &dyn std::fmt::Display| SynthError::Plot {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;

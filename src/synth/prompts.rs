@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::env::CompiledSpec;
 use crate::reward::prompt::{env_abstraction, fill_template};
 
+use super::SynthError;
 use super::trainer::CandidateResult;
 
 /// The template files the loop reads.
@@ -36,24 +37,23 @@ impl Prompts {
         }
     }
 
-    fn read(&self, name: &str) -> anyhow::Result<String> {
+    fn read(&self, name: &str) -> Result<String, SynthError> {
         let path = self.dir.join(name);
-        std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("prompt template {}: {e}", path.display()))
+        std::fs::read_to_string(&path).map_err(|source| SynthError::Template { path, source })
     }
 
     /// Fill template `name` with `values`.
-    pub fn fill(&self, name: &str, values: &[(&str, &str)]) -> anyhow::Result<String> {
+    pub fn fill(&self, name: &str, values: &[(&str, &str)]) -> Result<String, SynthError> {
         Ok(fill_template(&self.read(name)?, name, values)?)
     }
 
     /// The system message.
-    pub fn system(&self) -> anyhow::Result<String> {
+    pub fn system(&self) -> Result<String, SynthError> {
         Ok(self.read(SYSTEM)?.trim_end().to_string())
     }
 
     /// The first user message: the task prompt for `task` in env `c`.
-    pub fn task(&self, c: &CompiledSpec, task: &str) -> anyhow::Result<String> {
+    pub fn task(&self, c: &CompiledSpec, task: &str) -> Result<String, SynthError> {
         let cheatsheet = self.read("luau_cheatsheet.md")?;
         let env = env_abstraction(c);
         self.fill(
@@ -66,7 +66,12 @@ impl Prompts {
 impl Prompts {
     /// The ranking prompt (ICPL): `ranking` is the person's order, best first, as text;
     /// `candidates` lists each candidate's program and fitness (`--feedback human-rank`).
-    pub fn ranking(&self, round: usize, ranking: &str, candidates: &str) -> anyhow::Result<String> {
+    pub fn ranking(
+        &self,
+        round: usize,
+        ranking: &str,
+        candidates: &str,
+    ) -> Result<String, SynthError> {
         self.fill(
             RANKING,
             &[

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::SynthError;
 use super::round::SampleRecord;
 
 /// File name of the ranking in a round directory.
@@ -40,8 +41,8 @@ pub struct RankRequest {
 }
 
 /// Asks a person for a ranking (e.g. at a terminal): `Ok(None)` means "not now" and the
-/// synth run waits for `ranking.json`.
-pub type Ranker<'a> = &'a (dyn Fn(&RankRequest) -> anyhow::Result<Option<Vec<usize>>> + Sync);
+/// synth run waits for `ranking.json`; an error is one of talking to the person.
+pub type Ranker<'a> = &'a (dyn Fn(&RankRequest) -> std::io::Result<Option<Vec<usize>>> + Sync);
 
 /// Check a ranking against the evaluated samples: non-empty, no repeats, only
 /// evaluated samples (a partial ranking, best first, is allowed).
@@ -80,28 +81,32 @@ pub fn parse(text: &str, evaluated: &[usize]) -> Result<Vec<usize>, String> {
 }
 
 /// Read and validate `ranking.json`; `Ok(None)` when the file does not exist.
-pub fn read(file: &Path, evaluated: &[usize]) -> anyhow::Result<Option<Vec<usize>>> {
+pub fn read(file: &Path, evaluated: &[usize]) -> Result<Option<Vec<usize>>, SynthError> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => anyhow::bail!("{}: {e}", file.display()),
+        Err(e) => return Err(SynthError::io("reading", file)(e)),
+    };
+    let bad = |message| SynthError::Ranking {
+        file: file.to_path_buf(),
+        message,
     };
     let r: Ranking = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: {e}; expected {{\"ranking\": [best sample, next, ...]}}",
-            file.display()
-        )
+        bad(format!(
+            "{e}; expected {{\"ranking\": [best sample, next, ...]}}"
+        ))
     })?;
-    validate(&r.ranking, evaluated).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    validate(&r.ranking, evaluated).map_err(bad)?;
     Ok(Some(r.ranking))
 }
 
 /// Write `ranking.json`.
-pub fn write(file: &Path, ranking: &[usize]) -> anyhow::Result<()> {
+pub fn write(file: &Path, ranking: &[usize]) -> Result<(), SynthError> {
     let text = serde_json::to_string_pretty(&Ranking {
         ranking: ranking.to_vec(),
-    })?;
-    std::fs::write(file, text + "\n").map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+    })
+    .map_err(SynthError::encode(file))?;
+    std::fs::write(file, text + "\n").map_err(SynthError::io("writing", file))
 }
 
 /// One line describing an evaluated sample (for the page and the terminal).

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use super::SynthError;
 use super::config::{Backend, Feedback, SynthConfig};
 use super::extract::extract_program;
 use super::llm::{Choice, LlmClient, Message, Usage};
@@ -22,6 +23,7 @@ use super::prompts::{self, Prompts, reflection};
 use super::ranking::{self, RankRequest, Ranker};
 use super::trainer::{CandidateRequest, CandidateResult, Trainer};
 use crate::env::{AssetRoots, Env};
+use crate::error::Chain;
 use crate::reward::ScriptProgram;
 use crate::reward::check::check_program;
 
@@ -186,10 +188,15 @@ pub fn pool<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R +
         .collect()
 }
 
-fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+fn write(path: &Path, text: &str) -> Result<(), SynthError> {
     let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, text).map_err(|e| anyhow::anyhow!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    std::fs::write(&tmp, text).map_err(SynthError::io("writing", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(SynthError::io("replacing", path))
+}
+
+/// Pretty JSON of `value` for the file `path`.
+fn json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<String, SynthError> {
+    serde_json::to_string_pretty(value).map_err(SynthError::encode(path))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
@@ -219,12 +226,13 @@ struct Thread {
 
 impl Synth<'_> {
     /// Run (or resume) the loop.
-    pub fn run(&self) -> anyhow::Result<Outcome> {
+    pub fn run(&self) -> Result<Outcome, SynthError> {
         let cfg = &self.config;
         cfg.validate()?;
-        std::fs::create_dir_all(&self.out)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", self.out.display()))?;
-        write(&self.out.join("synth.toml"), &toml::to_string(cfg)?)?;
+        std::fs::create_dir_all(&self.out).map_err(SynthError::io("creating", &self.out))?;
+        let path = self.out.join("synth.toml");
+        let text = toml::to_string(cfg).map_err(SynthError::encode(&path))?;
+        write(&path, &text)?;
         let env = Env::load(&cfg.synth.env, &self.roots)?;
         let steps = cfg.synth.steps_for(env.compiled().spec.train.as_ref());
         let base = vec![
@@ -242,12 +250,10 @@ impl Synth<'_> {
             let mut threads: Vec<Thread> = Vec::new();
             for (k, messages) in next.iter().enumerate() {
                 let dir = sample_dir(&self.out, r, k);
-                std::fs::create_dir_all(&dir)?;
+                std::fs::create_dir_all(&dir).map_err(SynthError::io("creating", &dir))?;
                 write(&dir.join("prompt.md"), &prompt_md(messages))?;
-                write(
-                    &dir.join("request.json"),
-                    &serde_json::to_string_pretty(messages)?,
-                )?;
+                let path = dir.join("request.json");
+                write(&path, &json(&path, messages)?)?;
                 let reply = std::fs::read_to_string(dir.join("reply.md")).ok();
                 let record = read_json::<SampleRecord>(&dir.join("result.json"));
                 threads.push(Thread {
@@ -277,10 +283,8 @@ impl Synth<'_> {
                     Ok((choice, meta)) => {
                         usage.add(meta.usage);
                         write(&dir.join("reply.md"), &choice.content)?;
-                        write(
-                            &dir.join("reply.json"),
-                            &serde_json::to_string_pretty(&meta)?,
-                        )?;
+                        let path = dir.join("reply.json");
+                        write(&path, &json(&path, &meta)?)?;
                         threads[k].reply = Some(choice.content);
                     }
                     Err(e) => {
@@ -291,10 +295,8 @@ impl Synth<'_> {
                             error: Some(e),
                             result: None,
                         };
-                        write(
-                            &dir.join("result.json"),
-                            &serde_json::to_string_pretty(&rec)?,
-                        )?;
+                        let path = dir.join("result.json");
+                        write(&path, &json(&path, &rec)?)?;
                         threads[k].record = Some(rec);
                     }
                 }
@@ -320,7 +322,7 @@ impl Synth<'_> {
             let trained = pool(&to_train, workers, |(k, req)| {
                 let run_dir = sample_dir(&self.out, r, *k).join("run");
                 let res = std::fs::create_dir_all(&run_dir)
-                    .map_err(anyhow::Error::from)
+                    .map_err(SynthError::io("creating", &run_dir))
                     .and_then(|_| self.trainer.train_candidate(req, &run_dir));
                 match res {
                     Ok(result) => SampleRecord {
@@ -334,14 +336,14 @@ impl Synth<'_> {
                         round: r,
                         sample: *k,
                         status: Status::TrainError,
-                        error: Some(format!("{e:#}")),
+                        error: Some(Chain(&e).to_string()),
                         result: None,
                     },
                 }
             });
             for ((k, _), rec) in to_train.iter().zip(trained) {
                 let path = sample_dir(&self.out, r, *k).join("result.json");
-                write(&path, &serde_json::to_string_pretty(&rec)?)?;
+                write(&path, &json(&path, &rec)?)?;
                 threads[*k].record = Some(rec);
             }
             let records: Vec<SampleRecord> = threads
@@ -387,9 +389,9 @@ impl Synth<'_> {
                         .as_ref()
                         .is_none_or(|b| (b.success_rate, b.task_return) < key)
                 {
-                    let program = std::fs::read_to_string(
-                        sample_dir(&self.out, r, rb.sample).join("program.luau"),
-                    )?;
+                    let path = sample_dir(&self.out, r, rb.sample).join("program.luau");
+                    let program =
+                        std::fs::read_to_string(&path).map_err(SynthError::io("reading", &path))?;
                     best = Some(Best {
                         round: r,
                         sample: rb.sample,
@@ -418,7 +420,9 @@ impl Synth<'_> {
                 None => None,
                 Some(rb) => {
                     let dir = sample_dir(&self.out, r, rb.sample);
-                    let program = std::fs::read_to_string(dir.join("program.luau"))?;
+                    let path = dir.join("program.luau");
+                    let program =
+                        std::fs::read_to_string(&path).map_err(SynthError::io("reading", &path))?;
                     let result = rb.result.as_ref().expect("evaluated");
                     let fitness = format!("{:.3}", result.success_rate);
                     let round_s = r.to_string();
@@ -515,7 +519,7 @@ impl Synth<'_> {
         &self,
         r: usize,
         records: &'r [SampleRecord],
-    ) -> anyhow::Result<(Vec<&'r SampleRecord>, Vec<String>)> {
+    ) -> Result<(Vec<&'r SampleRecord>, Vec<String>), SynthError> {
         let evaluated: Vec<&SampleRecord> = records
             .iter()
             .filter(|s| s.status == Status::Evaluated)
@@ -524,9 +528,9 @@ impl Synth<'_> {
             .iter()
             .map(|s| {
                 let p = sample_dir(&self.out, r, s.sample).join("program.luau");
-                std::fs::read_to_string(&p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+                std::fs::read_to_string(&p).map_err(SynthError::io("reading", &p))
             })
-            .collect::<anyhow::Result<_>>()?;
+            .collect::<Result<_, _>>()?;
         Ok((evaluated, programs))
     }
 
@@ -538,7 +542,7 @@ impl Synth<'_> {
         &self,
         r: usize,
         records: &[SampleRecord],
-    ) -> anyhow::Result<Option<Vec<usize>>> {
+    ) -> Result<Option<Vec<usize>>, SynthError> {
         let (evaluated, programs) = self.evaluated(r, records)?;
         let ids: Vec<usize> = evaluated.iter().map(|s| s.sample).collect();
         if ids.len() < 2 {
@@ -563,10 +567,11 @@ impl Synth<'_> {
                 .map(|s| (s.sample, ranking::describe(s)))
                 .collect(),
         };
-        let Some(v) = ask(&req)? else {
+        let Some(v) = ask(&req).map_err(|source| SynthError::Ranker { round: r, source })? else {
             return Ok(None);
         };
-        ranking::validate(&v, &ids).map_err(anyhow::Error::msg)?;
+        ranking::validate(&v, &ids)
+            .map_err(|message| SynthError::RankerAnswer { round: r, message })?;
         ranking::write(&file, &v)?;
         Ok(Some(v))
     }
@@ -657,12 +662,12 @@ impl Synth<'_> {
         k: usize,
         reply: &str,
         steps: u64,
-    ) -> anyhow::Result<Result<CandidateRequest, SampleRecord>> {
+    ) -> Result<Result<CandidateRequest, SampleRecord>, SynthError> {
         let dir = sample_dir(&self.out, r, k);
         let meta: ReplyMeta = read_json(&dir.join("reply.json")).unwrap_or_default();
         let fail = |status: Status,
                     error: String|
-         -> anyhow::Result<Result<CandidateRequest, SampleRecord>> {
+         -> Result<Result<CandidateRequest, SampleRecord>, SynthError> {
             let rec = SampleRecord {
                 round: r,
                 sample: k,
@@ -670,10 +675,8 @@ impl Synth<'_> {
                 error: Some(error),
                 result: None,
             };
-            write(
-                &dir.join("result.json"),
-                &serde_json::to_string_pretty(&rec)?,
-            )?;
+            let path = dir.join("result.json");
+            write(&path, &json(&path, &rec)?)?;
             Ok(Err(rec))
         };
         let program = match extract_program(reply, meta.finish_reason.as_deref()) {
@@ -721,7 +724,7 @@ impl Synth<'_> {
         best: Option<&Best>,
         usage: &Usage,
         steps: u64,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), SynthError> {
         write(
             &self.out.join("messages.jsonl"),
             &messages_jsonl(

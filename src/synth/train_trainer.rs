@@ -11,8 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result, bail};
-
+use super::SynthError;
 use super::trainer::{
     CURVE_POINTS, CandidateRequest, CandidateResult, ComponentPoint, CurvePoint, Trainer,
 };
@@ -36,8 +35,8 @@ pub struct TrainTrainer {
 
 impl TrainTrainer {
     /// Children run this very executable, one thread each.
-    pub fn new(roots: AssetRoots) -> Result<Self> {
-        let exe = std::env::current_exe().context("finding the rewardsmith executable")?;
+    pub fn new(roots: AssetRoots) -> Result<Self, SynthError> {
+        let exe = std::env::current_exe().map_err(SynthError::CurrentExe)?;
         Ok(Self::with_exe(exe, roots))
     }
 
@@ -59,24 +58,26 @@ impl TrainTrainer {
 
     /// Run the child to completion (resuming a checkpointed run left by an interrupted
     /// synth); an error carries the end of its log.
-    fn run_child(&self, req: &CandidateRequest, run_dir: &Path) -> Result<()> {
+    fn run_child(&self, req: &CandidateRequest, run_dir: &Path) -> Result<(), SynthError> {
         let log_path = Self::log_path(run_dir);
-        let log = std::fs::File::create(&log_path)
-            .with_context(|| format!("creating {}", log_path.display()))?;
+        let log =
+            std::fs::File::create(&log_path).map_err(SynthError::io("creating", &log_path))?;
         let mut cmd = Command::new(&self.exe);
         if run::latest_checkpoint(run_dir).is_some() {
             cmd.arg("train").arg("--resume").arg(run_dir);
         } else {
             // A run that died before its first checkpoint starts over.
             if run_dir.join("config.toml").exists() {
-                std::fs::remove_dir_all(run_dir)
-                    .with_context(|| format!("clearing {}", run_dir.display()))?;
+                std::fs::remove_dir_all(run_dir).map_err(SynthError::io("clearing", run_dir))?;
             }
             cmd.arg("train")
                 .arg("--env")
                 .arg(&req.env)
                 .arg("--reward")
-                .arg(std::path::absolute(&req.program)?)
+                .arg(
+                    std::path::absolute(&req.program)
+                        .map_err(SynthError::io("resolving", &req.program))?,
+                )
                 .arg("--steps")
                 .arg(req.steps.to_string())
                 .arg("--seed")
@@ -87,10 +88,13 @@ impl TrainTrainer {
         let status = cmd
             .env("RAYON_NUM_THREADS", self.threads.max(1).to_string())
             .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
+            .stdout(
+                log.try_clone()
+                    .map_err(SynthError::io("opening", &log_path))?,
+            )
             .stderr(log)
             .status()
-            .with_context(|| format!("starting {}", self.exe.display()))?;
+            .map_err(SynthError::io("starting", &self.exe))?;
         if !status.success() {
             let text = std::fs::read_to_string(&log_path).unwrap_or_default();
             let lines: Vec<&str> = text
@@ -99,7 +103,7 @@ impl TrainTrainer {
                 .filter(|l| !l.is_empty())
                 .collect();
             let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
-            bail!("`rewardsmith train` failed ({status}):\n{tail}");
+            return Err(SynthError::TrainFailed { status, tail });
         }
         Ok(())
     }
@@ -173,32 +177,39 @@ impl Trainer for TrainTrainer {
         (cores / self.threads.max(1)).max(1)
     }
 
-    fn train_candidate(&self, req: &CandidateRequest, run_dir: &Path) -> Result<CandidateResult> {
+    fn train_candidate(
+        &self,
+        req: &CandidateRequest,
+        run_dir: &Path,
+    ) -> Result<CandidateResult, SynthError> {
         // A finished run (an interrupted synth resumed) is reused as it is.
         let summary = match read_summary(run_dir) {
             Some(s) => s,
             None => {
                 self.run_child(req, run_dir)?;
-                read_summary(run_dir).with_context(|| {
-                    format!("{}: no summary.json after training", run_dir.display())
+                read_summary(run_dir).ok_or_else(|| SynthError::NoSummary {
+                    run_dir: run_dir.to_path_buf(),
                 })?
             }
         };
         let metrics_path = run_dir.join("metrics.jsonl");
         let text = std::fs::read_to_string(&metrics_path)
-            .with_context(|| format!("reading {}", metrics_path.display()))?;
+            .map_err(SynthError::io("reading", &metrics_path))?;
         let rows: Vec<Metrics> = text
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(serde_json::from_str)
             .collect::<Result<_, _>>()
-            .with_context(|| format!("parsing {}", metrics_path.display()))?;
+            .map_err(|e| SynthError::Parse {
+                path: metrics_path.clone(),
+                message: e.to_string(),
+            })?;
         // The final policy once more under the env's own reward: the task score.
         let mut cfg = RunConfig::load(run_dir)?;
         cfg.reward = RunConfig::for_env(&cfg.env.to_string_lossy(), &self.roots)?.reward;
         let actor = run::load_actor(run_dir)?;
         let task = run::evaluate(&cfg, &actor, summary.eval.episodes, summary.eval.seed)
-            .context("evaluating the final policy under the env's own reward")?;
+            .map_err(SynthError::TaskEvaluation)?;
         Ok(CandidateResult {
             trainer: self.name().to_string(),
             success_rate: summary.eval.success_rate,

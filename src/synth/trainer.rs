@@ -13,6 +13,7 @@ use crate::env::spec::SuccessWhen;
 use crate::env::{ActionSpace, AssetRoots, BoxSpace, Env};
 use crate::reward::stats::RewardStats;
 use crate::reward::{RewardOut, builtin_path, load_program};
+use crate::synth::SynthError;
 
 /// What to train: one candidate program for one env, within a step budget.
 #[derive(Debug, Clone)]
@@ -91,7 +92,7 @@ pub trait Trainer: Send + Sync {
         &self,
         req: &CandidateRequest,
         run_dir: &Path,
-    ) -> anyhow::Result<CandidateResult>;
+    ) -> Result<CandidateResult, SynthError>;
     /// How many candidates may train at once without oversubscribing the cores.
     fn workers(&self) -> usize {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -168,8 +169,10 @@ impl Trainer for PlannerTrainer {
         &self,
         req: &CandidateRequest,
         run_dir: &Path,
-    ) -> anyhow::Result<CandidateResult> {
-        anyhow::ensure!(req.steps > 0, "the step budget must be at least 1");
+    ) -> Result<CandidateResult, SynthError> {
+        if req.steps == 0 {
+            return Err(SynthError::ZeroSteps);
+        }
         let mut env = Env::load(&req.env, &self.roots)?;
         let c = env.compiled().clone();
         let mut program = load_program(&req.program, &c.layout)?;
@@ -324,7 +327,7 @@ fn hold(
     out: &mut RewardOut,
     a: &[f64],
     n: u32,
-) -> anyhow::Result<(f64, bool)> {
+) -> Result<(f64, bool), SynthError> {
     let mut score = 0.0;
     for _ in 0..n {
         let (_, f) = env.step(a)?;

@@ -14,6 +14,7 @@ use super::app::{Failure, Playback, Sims};
 use super::overlay::OverlayState;
 use super::sim::Sim;
 use super::{Output, ViewerError};
+use crate::error::Chain;
 use crate::render::{Frame, RenderError};
 use crate::run::video::{EpisodeVideo, write_video};
 
@@ -173,7 +174,7 @@ pub(crate) fn finish(
                 fps: *fps,
             },
         )
-        .map_err(|e| ViewerError::Window(format!("{e:#}"))),
+        .map_err(|e| ViewerError::Window(Chain(&e).to_string())),
     };
     match result {
         Ok(written) => {
@@ -306,7 +307,7 @@ pub(crate) fn key_record(
     overlay.note = Some(match write_video(&path, &video) {
         Ok(written) if n > 0 => format!("wrote {} ({n} frames)", written[0].display()),
         Ok(_) => "nothing recorded".into(),
-        Err(e) => format!("recording: {e:#}"),
+        Err(e) => format!("recording: {}", Chain(&e)),
     });
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::ViewerError;
 use super::reload::{Reload, WatchedProgram};
 use crate::env::{AssetRoots, Env};
+use crate::error::Chain;
 use crate::reward::clip::ClipTerm;
 use crate::reward::{RewardOut, ScriptProgram, builtin_path, load_program};
 use crate::rl::Actor;
@@ -128,7 +129,7 @@ impl Sim {
             PolicySpec::Run(dir) => Policy::Run(Box::new(
                 crate::run::load_actor_for(dir, &env).map_err(|e| ViewerError::Policy {
                     dir: dir.clone(),
-                    message: format!("{e:#}"),
+                    message: Chain(&e).to_string(),
                 })?,
             )),
         };
@@ -149,7 +150,7 @@ impl Sim {
         let clip = match &spec.clip {
             Some(c) => Some(
                 c.term(&env, 1)
-                    .map_err(|e| ViewerError::Clip(format!("{e:#}")))?,
+                    .map_err(|e| ViewerError::Clip(Chain(&e).to_string()))?,
             ),
             None => None,
         };
