@@ -545,7 +545,7 @@ impl EnvSpec {
     pub fn from_file(path: &Path) -> Result<Self, EnvError> {
         let text = std::fs::read_to_string(path).map_err(|e| EnvError::Io {
             path: path.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         Self::from_toml(&text, path)
     }
@@ -816,7 +816,7 @@ impl AssetRoots {
             }
             return Err(EnvError::Io {
                 path: as_path.to_path_buf(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such spec file"),
+                cause: std::io::Error::new(std::io::ErrorKind::NotFound, "no such spec file"),
             });
         }
         let file = self.envs.join(format!("{env}.toml"));

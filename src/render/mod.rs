@@ -48,20 +48,20 @@ pub enum RenderError {
         height: u32,
     },
     /// Writing a file failed.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {cause}")]
     Io {
         /// The file.
         path: String,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, so not also a `source()`).
+        cause: std::io::Error,
     },
     /// Encoding an image failed.
-    #[error("encoding {path}: {source}")]
+    #[error("encoding {path}: {cause}")]
     Image {
         /// The file.
         path: String,
-        /// The cause.
-        source: image::ImageError,
+        /// The cause (in the message, so not also a `source()`).
+        cause: image::ImageError,
     },
     /// `ffmpeg` is not on PATH (MP4 export only).
     #[error("ffmpeg not found on PATH; no MP4 written (the GIF and PNGs are unaffected)")]

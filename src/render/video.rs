@@ -9,9 +9,9 @@ use std::process::{Command, Stdio};
 use super::{Frame, RenderError};
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
-    move |source| RenderError::Io {
+    move |cause| RenderError::Io {
         path: path.display().to_string(),
-        source,
+        cause,
     }
 }
 
@@ -41,9 +41,9 @@ pub fn write_pngs(dir: &Path, frames: &[Frame]) -> Result<Vec<PathBuf>, RenderEr
         .enumerate()
         .map(|(i, f)| {
             let path = frame_path(dir, i);
-            f.save(&path).map_err(|source| RenderError::Image {
+            f.save(&path).map_err(|cause| RenderError::Image {
                 path: path.display().to_string(),
-                source,
+                cause,
             })?;
             Ok(path)
         })
@@ -56,9 +56,9 @@ pub fn write_gif(path: &Path, frames: &[Frame], fps: f64) -> Result<(), RenderEr
     check_frames(frames)?;
     let file = std::fs::File::create(path).map_err(io_err(path))?;
     let mut enc = GifEncoder::new_with_speed(std::io::BufWriter::new(file), 10);
-    let img_err = |source| RenderError::Image {
+    let img_err = |cause| RenderError::Image {
         path: path.display().to_string(),
-        source,
+        cause,
     };
     enc.set_repeat(Repeat::Infinite).map_err(img_err)?;
     let ms = (1000.0 / fps.max(1e-3)).round().clamp(10.0, 65_000.0) as u32;

@@ -55,10 +55,10 @@ pub enum CheckError {
     #[error(transparent)]
     Env(#[from] EnvError),
     /// The program failed at a step of the rollout.
-    #[error("at step {step} of the check rollout (seed {seed}): {source}")]
+    #[error("at step {step} of the check rollout (seed {seed}): {cause}")]
     Reward {
-        /// The program's error.
-        source: RewardError,
+        /// The program's error (in the message, so not also a `source()`).
+        cause: RewardError,
         /// Step index.
         step: u64,
         /// Rollout seed.
@@ -83,7 +83,7 @@ pub fn check_program(
     let mut stats = RewardStats::default();
     let mut out = RewardOut::default();
     let (mut episodes, mut successes, mut hit) = (0u64, 0u64, false);
-    let at = |step: u64| move |source| CheckError::Reward { source, step, seed };
+    let at = |step: u64| move |cause| CheckError::Reward { cause, step, seed };
     env.reset(Some(seed))?;
     for step in 0..steps {
         let action = env.sample_action();

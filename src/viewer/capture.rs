@@ -158,10 +158,10 @@ pub(crate) fn finish(
     let result = match &cap.kind {
         Kind::None => Ok(Vec::new()),
         Kind::Screenshot(path) => match frames.first() {
-            Some(f) => f.save(path).map(|()| vec![path.clone()]).map_err(|source| {
+            Some(f) => f.save(path).map(|()| vec![path.clone()]).map_err(|cause| {
                 ViewerError::Render(RenderError::Image {
                     path: path.display().to_string(),
-                    source,
+                    cause,
                 })
             }),
             None => Ok(Vec::new()),

@@ -140,9 +140,9 @@ impl Ranking {
             Some(round) => {
                 let path = round.join("ranking.json");
                 let tmp = round.join("ranking.json.tmp");
-                let io = |source| ViewerError::Io {
+                let io = |cause| ViewerError::Io {
                     path: path.clone(),
-                    source,
+                    cause,
                 };
                 std::fs::write(&tmp, format!("{json}\n")).map_err(io)?;
                 std::fs::rename(&tmp, &path).map_err(io)?;

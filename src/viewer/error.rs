@@ -60,11 +60,11 @@ pub enum ViewerError {
     #[error(transparent)]
     Render(#[from] RenderError),
     /// Writing a file failed.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, so not also a `source()`).
+        cause: std::io::Error,
     },
 }

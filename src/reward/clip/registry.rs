@@ -144,7 +144,7 @@ fn read_index(cache: &Path) -> Result<Index, ClipError> {
             message: e.to_string(),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
-        Err(e) => Err(ClipError::Io { path: p, source: e }),
+        Err(e) => Err(ClipError::Io { path: p, cause: e }),
     }
 }
 
