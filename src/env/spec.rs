@@ -78,6 +78,8 @@ pub struct TrainSpec {
     pub update_epochs: Option<usize>,
     /// PPO clip range.
     pub clip_coef: Option<f64>,
+    /// Anneal the clip range linearly to 0 (SB3's `lin_0.2`).
+    pub anneal_clip: Option<bool>,
     /// Clip the value loss.
     pub clip_vloss: Option<bool>,
     /// Entropy bonus coefficient.

@@ -54,6 +54,10 @@ pub struct PpoConfig {
     pub norm_adv: bool,
     /// Surrogate clip range (CleanRL `clip_coef` = 0.2).
     pub clip_coef: f64,
+    /// Anneal the clip range linearly to 0 with the learning rate (SB3's `lin_0.2`, as
+    /// rl-baselines3-zoo sets for CartPole-v1; CleanRL: off).
+    #[serde(default)]
+    pub anneal_clip: bool,
     /// Clip the value loss around the old values (CleanRL `clip_vloss` = true).
     pub clip_vloss: bool,
     /// Entropy bonus coefficient (CleanRL `ent_coef` = 0.0).
@@ -100,6 +104,7 @@ impl Default for PpoConfig {
             update_epochs: 10,
             norm_adv: true,
             clip_coef: 0.2,
+            anneal_clip: false,
             clip_vloss: true,
             ent_coef: 0.0,
             vf_coef: 0.5,
@@ -135,6 +140,7 @@ impl PpoConfig {
             n_minibatches,
             update_epochs,
             clip_coef,
+            anneal_clip,
             clip_vloss,
             ent_coef,
             vf_coef,
@@ -152,6 +158,17 @@ impl PpoConfig {
                 Activation::parse(a).ok_or_else(|| RlError::Activation { value: a.clone() })?;
         }
         Ok(())
+    }
+
+    /// Learning rate and clip range of update `update` (0-based): linearly annealed
+    /// from their full values towards 0 over the run where `anneal_lr` / `anneal_clip`.
+    pub fn schedule(&self, update: u64) -> (f64, f64) {
+        let remaining = 1.0 - update as f64 / self.num_updates() as f64;
+        let anneal = |on: bool, x: f64| if on { remaining * x } else { x };
+        (
+            anneal(self.anneal_lr, self.learning_rate),
+            anneal(self.anneal_clip, self.clip_coef),
+        )
     }
 
     /// Transitions per rollout.
@@ -463,13 +480,8 @@ impl Ppo {
         let rollout_s = t0.elapsed().as_secs_f64();
 
         let t1 = std::time::Instant::now();
-        let frac = if self.cfg.anneal_lr {
-            1.0 - self.update as f64 / self.cfg.num_updates() as f64
-        } else {
-            1.0
-        };
-        let lr = frac * self.cfg.learning_rate;
-        let mut stats = self.learn(&b_obs, &b_act, &b_logp, &adv, &ret, &b_val, lr)?;
+        let (lr, clip) = self.cfg.schedule(self.update);
+        let mut stats = self.learn(&b_obs, &b_act, &b_logp, &adv, &ret, &b_val, (lr, clip))?;
         stats.explained_var = explained_variance(&b_val, &ret);
         stats.lr = lr;
         stats.rollout_s = rollout_s;
@@ -487,7 +499,7 @@ impl Ppo {
         adv: &[f32],
         ret: &[f32],
         val: &[f32],
-        lr: f64,
+        (lr, clip): (f64, f64),
     ) -> Result<UpdateStats, RlError> {
         let (d, a, k) = (self.obs_dim, self.space.dim(), self.out_dim);
         let bs = logp.len();
@@ -562,7 +574,7 @@ impl Ppo {
                 };
                 let logratio = new_logp - old_logp;
                 let ratio = logratio.clone().exp();
-                let c = self.cfg.clip_coef;
+                let c = clip;
                 let pg1 = -adv_t.clone() * ratio.clone();
                 let pg2 = -adv_t * ratio.clone().clamp(1.0 - c, 1.0 + c);
                 let pg_loss = pg1.max_pair(pg2).mean();
@@ -734,4 +746,26 @@ fn explained_variance(pred: &[f32], y: &[f32]) -> f64 {
             .map(|(a, b)| ((a - b) as f64 - md).powi(2)),
     );
     if vy == 0.0 { f64::NAN } else { 1.0 - vd / vy }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_range_anneals_only_when_asked() {
+        // 4 updates of 8 × 256 transitions.
+        let mut cfg = PpoConfig {
+            total_steps: 4 * 2048,
+            ..PpoConfig::default()
+        };
+        assert_eq!(cfg.num_updates(), 4);
+        assert_eq!(cfg.schedule(0), (3e-4, 0.2));
+        let (lr, clip) = cfg.schedule(3);
+        assert!((lr - 0.75e-4).abs() < 1e-12 && clip == 0.2, "{lr} {clip}");
+        cfg.anneal_clip = true;
+        cfg.anneal_lr = false;
+        let (lr, clip) = cfg.schedule(2);
+        assert!(lr == 3e-4 && (clip - 0.1).abs() < 1e-12, "{lr} {clip}");
+    }
 }
