@@ -140,24 +140,17 @@ impl World {
                         j.data.set_motor_velocity(axis, u as Real, a.gain as Real);
                     }
                 }
-                ActuatorKind::Position => {
+                ActuatorKind::Position | ActuatorKind::PositionDelta => {
                     let j = self.phys.impulse_joints.get_mut(handle, true);
                     if let Some(j) = j {
-                        j.data.set_motor_position(
-                            axis,
-                            u as Real,
-                            a.gain as Real,
-                            a.damping as Real,
-                        );
-                    }
-                }
-                ActuatorKind::PositionDelta => {
-                    let j = self.phys.impulse_joints.get_mut(handle, true);
-                    if let Some(j) = j {
-                        // The target lives in the rapier motor, so snapshots carry it.
-                        let current = j.data.motor(axis).map_or(0.0, |m| m.target_pos as f64);
-                        let [lo, hi] = a.target_range;
-                        let target = (current + u).clamp(lo, hi);
+                        let target = if a.kind == ActuatorKind::Position {
+                            u
+                        } else {
+                            // The target lives in the rapier motor, so snapshots carry it.
+                            let current = j.data.motor(axis).map_or(0.0, |m| m.target_pos as f64);
+                            let [lo, hi] = a.target_range;
+                            (current + u).clamp(lo, hi)
+                        };
                         j.data.set_motor_position(
                             axis,
                             target as Real,
