@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::error::{EncodeError, FileError};
+
 use crate::env::EnvError;
 use crate::reward::RewardError;
 use crate::reward::clip::ClipError;
@@ -95,25 +97,11 @@ pub enum RlError {
         source: burn::store::RecordError,
     },
     /// A checkpoint file could not be written or read.
-    #[error("{action} {path}")]
-    Io {
-        /// `writing` or `reading`.
-        action: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
     /// Checkpoint state could not be encoded.
-    #[error("encoding {path}")]
-    Encode {
-        /// The file it was meant for.
-        path: PathBuf,
-        /// The encoder's error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
     /// A checkpoint file does not hold what this version writes.
     #[error("reading {path}")]
     Decode {
@@ -154,11 +142,14 @@ pub enum RlError {
 impl RlError {
     /// An I/O error on `path` while `action` (`reading`, `writing`), for `map_err`.
     pub(crate) fn io(action: &'static str, path: PathBuf) -> impl FnOnce(std::io::Error) -> Self {
-        move |source| RlError::Io {
-            action,
-            path,
-            source,
-        }
+        crate::error::io_error(action, path)
+    }
+
+    /// An encoding error for `path`, for `map_err`.
+    pub(crate) fn encode<E: std::error::Error + Send + Sync + 'static>(
+        path: PathBuf,
+    ) -> impl FnOnce(E) -> Self {
+        crate::error::encode_error(path)
     }
 
     /// A burn record error while `action` (`saving`, `loading`) `what`, for `map_err`.

@@ -639,10 +639,7 @@ impl Ppo {
             global_step: self.global_step,
         };
         let path = dir.join("ppo.json");
-        let json = serde_json::to_vec_pretty(&state).map_err(|e| RlError::Encode {
-            path: path.clone(),
-            source: e.into(),
-        })?;
+        let json = serde_json::to_vec_pretty(&state).map_err(RlError::encode(path.clone()))?;
         std::fs::write(&path, json).map_err(RlError::io("writing", path))?;
         Ok(())
     }

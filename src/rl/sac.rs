@@ -571,10 +571,7 @@ impl Learner for Sac {
         let path = dir.join("replay.bin");
         let bytes =
             bincode::serde::encode_to_vec(self.replay.compact(), bincode::config::standard())
-                .map_err(|e| RlError::Encode {
-                    path: path.clone(),
-                    source: e.into(),
-                })?;
+                .map_err(RlError::encode(path.clone()))?;
         std::fs::write(&path, bytes).map_err(RlError::io("writing", path))?;
         let st = SacState {
             rng: RngState::of(&self.rng),
@@ -583,10 +580,7 @@ impl Learner for Sac {
             global_step: self.global_step,
         };
         let path = dir.join("sac.json");
-        let json = serde_json::to_vec_pretty(&st).map_err(|e| RlError::Encode {
-            path: path.clone(),
-            source: e.into(),
-        })?;
+        let json = serde_json::to_vec_pretty(&st).map_err(RlError::encode(path.clone()))?;
         std::fs::write(&path, json).map_err(RlError::io("writing", path))?;
         Ok(())
     }

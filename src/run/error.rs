@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::error::{EncodeError, FileError};
+
 use crate::env::EnvError;
 use crate::render::RenderError;
 use crate::reward::RewardError;
@@ -28,16 +30,8 @@ pub enum RunError {
     #[error(transparent)]
     Render(#[from] RenderError),
     /// A file or directory operation failed.
-    #[error("{action} {path}")]
-    Io {
-        /// What was being done: `reading`, `writing`, `creating`, ...
-        action: &'static str,
-        /// The file or directory.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
     /// A temporary file could not be renamed onto its final name.
     #[error("moving {path} into place")]
     Rename {
@@ -57,14 +51,8 @@ pub enum RunError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// Data could not be encoded for a file.
-    #[error("encoding {path}")]
-    Encode {
-        /// The file it was meant for.
-        path: PathBuf,
-        /// The encoder's error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
     /// The env spec's `[train]` table has a bad value.
     #[error("{file}: [train]")]
     TrainTable {
@@ -239,12 +227,7 @@ impl RunError {
         action: &'static str,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.into();
-        move |source| RunError::Io {
-            action,
-            path,
-            source,
-        }
+        crate::error::io_error(action, path)
     }
 
     /// A parse error of `path`, for `map_err`.
@@ -262,10 +245,6 @@ impl RunError {
     pub(crate) fn encode<E: std::error::Error + Send + Sync + 'static>(
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(E) -> Self {
-        let path = path.into();
-        move |e| RunError::Encode {
-            path,
-            source: Box::new(e),
-        }
+        crate::error::encode_error(path)
     }
 }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::error::{EncodeError, FileError};
+
 use crate::env::EnvError;
 use crate::reward::RewardError;
 use crate::run::RunError;
@@ -20,16 +22,8 @@ pub enum SynthError {
     #[error(transparent)]
     Run(#[from] RunError),
     /// A file or directory operation failed.
-    #[error("{action} {path}")]
-    Io {
-        /// What was being done: `reading`, `writing`, `creating`, ...
-        action: &'static str,
-        /// The file or directory.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
     /// A prompt template could not be read.
     #[error("prompt template {path}")]
     Template {
@@ -48,14 +42,8 @@ pub enum SynthError {
         message: String,
     },
     /// Data could not be encoded for a file.
-    #[error("encoding {path}")]
-    Encode {
-        /// The file it was meant for.
-        path: PathBuf,
-        /// The encoder's error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
     /// A setting the loop cannot use (no env, no task, a zero count, ...).
     #[error("{message}")]
     Setting {
@@ -128,22 +116,13 @@ impl SynthError {
         action: &'static str,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.into();
-        move |source| SynthError::Io {
-            action,
-            path,
-            source,
-        }
+        crate::error::io_error(action, path)
     }
 
     /// An encoding error for `path`, for `map_err`.
     pub(crate) fn encode<E: std::error::Error + Send + Sync + 'static>(
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(E) -> Self {
-        let path = path.into();
-        move |e| SynthError::Encode {
-            path,
-            source: Box::new(e),
-        }
+        crate::error::encode_error(path)
     }
 }
