@@ -142,7 +142,7 @@ fn discrete_choice_of_the_wrong_length_is_rejected() {
     ));
     assert!(msg.contains("actions.choices[1]"), "{msg}");
     assert!(
-        msg.contains("1 control value(s), one per actuator (got 2)"),
+        msg.contains("1 control value(s), one per control (got 2)"),
         "{msg}"
     );
 }
@@ -209,4 +209,47 @@ fn position_delta_target_range_is_checked() {
         "kind = \"position_delta\"\nctrl_range = [-0.1, 0.1]\ntarget_range = [1.0, -1.0]",
     );
     assert!(load_err(&spec).contains("low ≤ high"));
+}
+
+#[test]
+fn ee_control_is_checked() {
+    let delta = "kind = \"position_delta\"\nctrl_range = [-0.1, 0.1]\ntarget_range = [-3.0, 3.0]";
+    let ee = |body: &str, range: &str| {
+        format!("\n[ee_control]\nbody = \"{body}\"\njoints = [\"hinge\"]\nctrl_range = {range}\n")
+    };
+    // The joint must be driven by a position_delta actuator.
+    let msg = load_err(&pendulum_spec(0.01, 1, &ee("bob", "[-0.01, 0.01]")));
+    assert!(msg.contains("ee_control.joints[0]"), "{msg}");
+    assert!(
+        msg.contains("position_delta") && msg.contains("has: torque"),
+        "{msg}"
+    );
+    let with_delta = |extra: &str| {
+        pendulum_spec(0.01, 1, extra).replace(
+            "kind = \"torque\"\ngain = 1.0",
+            &format!("{delta}\ngain = 1.0"),
+        )
+    };
+    let msg = load_err(&with_delta(&ee("nosuch", "[-0.01, 0.01]")));
+    assert!(
+        msg.contains("ee_control.body") && msg.contains("bob"),
+        "{msg}"
+    );
+    // The base does not move with the hinge.
+    let msg = load_err(&with_delta(&ee("base", "[-0.01, 0.01]")));
+    assert!(msg.contains("does not move it"), "{msg}");
+    let msg = load_err(&with_delta(&ee("bob", "[0.01, -0.01]")));
+    assert!(msg.contains("ee_control.ctrl_range"), "{msg}");
+    // A valid controller replaces the hinge's action component with three.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "bob.urdf", &pendulum_urdf(-1.0, 1.0));
+    let file = write(
+        dir.path(),
+        "bob.toml",
+        &with_delta(&ee("bob", "[-0.01, 0.01]")),
+    );
+    let spec = EnvSpec::from_file(&file).expect("parses");
+    let env = Env::from_spec(spec, &file, &roots_in(dir.path())).expect("builds");
+    assert_eq!(env.compiled().layout.actuators, ["bob.x", "bob.y", "bob.z"]);
+    assert_eq!(env.compiled().control_space.low, vec![-0.01; 3]);
 }

@@ -52,12 +52,12 @@ fn show(env: &str, roots: &AssetRoots) -> Result<()> {
         for (i, choice) in d.choices.iter().enumerate() {
             println!("  {i} → controls {choice:?}");
         }
-        println!("controls (one per actuator):");
+        println!("controls:");
     }
-    for (i, a) in spec.actuators.iter().enumerate() {
+    for (i, c) in spec.controls().iter().enumerate() {
         println!(
-            "  [{i}] {:<16} {}, range [{}, {}], gain {}",
-            a.joint, a.kind, a.ctrl_range[0], a.ctrl_range[1], a.gain
+            "  [{i}] {:<16} range [{}, {}]: {}",
+            c.name, c.range[0], c.range[1], c.meaning
         );
     }
     println!("\nobservation space: Box({}), unbounded", c.obs_dim());

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::env::spec::{ActuatorKind, EnvSpec, ShapeSpec};
+use crate::env::spec::{ActuatorKind, EeControlSpec, EnvSpec, ShapeSpec};
 use crate::env::state::{JointInfo, JointKind, StateLayout, TaskParamInfo};
-use crate::env::world::{Actuator, World};
+use crate::env::world::{Actuator, EeDrive, World};
 use crate::env::{AssetRoots, EnvError};
 
 /// Build the world described by `spec` (read from `file`), with robots found under `roots`.
@@ -281,11 +281,20 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
     let layout = StateLayout {
         bodies: body_names.clone(),
         joints: joints.clone(),
-        actuators: spec.actuators.iter().map(|a| a.joint.clone()).collect(),
+        actuators: spec.controls().into_iter().map(|c| c.name).collect(),
         task,
         dt: spec.sim.control_dt,
     };
-    let subtrees = (0..body_names.len()).map(|b| subtree(b, &edges)).collect();
+    let subtrees: Vec<Vec<usize>> = (0..body_names.len()).map(|b| subtree(b, &edges)).collect();
+    let ee = match &spec.ee_control {
+        Some(ee) => {
+            let mut drive = ee_drive(ee, spec, &joints, &body_names, &subtrees, file)?;
+            // The world is still in the robot's initial pose (q = 0).
+            drive.tilt_axis = *phys.bodies[body_handles[drive.body]].rotation() * Vector::Z;
+            Some(drive)
+        }
+        None => None,
+    };
     Ok(World::new(
         phys,
         Arc::new(layout),
@@ -293,8 +302,59 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
         body_colors,
         joint_handles,
         actuators,
+        ee,
         subtrees,
     ))
+}
+
+/// Resolve `[ee_control]`: the body must exist and every listed joint must move it.
+fn ee_drive(
+    ee: &EeControlSpec,
+    spec: &EnvSpec,
+    joints: &[JointInfo],
+    body_names: &[String],
+    subtrees: &[Vec<usize>],
+    file: &Path,
+) -> Result<EeDrive, EnvError> {
+    let body = body_names
+        .iter()
+        .position(|b| b == &ee.body)
+        .ok_or_else(|| {
+            EnvError::unknown(
+                file,
+                "ee_control.body".into(),
+                "body",
+                &ee.body,
+                &body_names.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        })?;
+    let mut actuators = Vec::new();
+    for (k, name) in ee.joints.iter().enumerate() {
+        // The spec check made every name one of the actuators'.
+        let Some(a) = spec.actuators.iter().position(|a| &a.joint == name) else {
+            continue;
+        };
+        let moves_body = joints
+            .iter()
+            .find(|j| &j.name == name)
+            .is_some_and(|j| subtrees[j.child].contains(&body));
+        if !moves_body {
+            return Err(EnvError::Invalid {
+                file: file.to_path_buf(),
+                key: format!("ee_control.joints[{k}]"),
+                expected: format!(
+                    "a joint between the base and \"{}\" (\"{name}\" does not move it)",
+                    ee.body
+                ),
+            });
+        }
+        actuators.push(a);
+    }
+    Ok(EeDrive {
+        body,
+        actuators,
+        tilt_axis: Vector::Z,
+    })
 }
 
 /// Bodies moved together with `root` (itself and everything below it through joints).

@@ -651,7 +651,7 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
             ObsTerm::LastAction => (
                 ObsOp::LastAction,
                 "last_action".to_string(),
-                spec.actuators.len(),
+                spec.controls().len(),
             ),
         };
         obs.push(op);
@@ -722,9 +722,10 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
     if let Some(track) = &spec.camera.track {
         body("camera.track".into(), track)?;
     }
+    let controls = spec.controls();
     let control_space = BoxSpace {
-        low: spec.actuators.iter().map(|a| a.ctrl_range[0]).collect(),
-        high: spec.actuators.iter().map(|a| a.ctrl_range[1]).collect(),
+        low: controls.iter().map(|c| c.range[0]).collect(),
+        high: controls.iter().map(|c| c.range[1]).collect(),
     };
     let action_space = match &spec.actions {
         Some(ActionsSpec {

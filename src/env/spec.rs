@@ -28,8 +28,12 @@ pub struct EnvSpec {
     /// Actuated joints, in action-vector order.
     #[serde(default)]
     pub actuators: Vec<ActuatorSpec>,
+    /// An end-effector controller (`[ee_control]`): three action components that move
+    /// a body in Cartesian space through some of the actuated joints.
+    #[serde(default)]
+    pub ee_control: Option<EeControlSpec>,
     /// The action space the agent acts in (`[actions]`); absent means a Box over the
-    /// actuators' control ranges.
+    /// control ranges (see [`EnvSpec::controls`]).
     #[serde(default)]
     pub actions: Option<ActionsSpec>,
     /// Observation terms, concatenated in this order into the flat observation.
@@ -82,6 +86,8 @@ pub struct TrainSpec {
     pub anneal_clip: Option<bool>,
     /// Clip the value loss.
     pub clip_vloss: Option<bool>,
+    /// PPO: sample actions in [-1, 1] and map them onto the action bounds.
+    pub rescale_actions: Option<bool>,
     /// Entropy bonus coefficient.
     pub ent_coef: Option<f64>,
     /// Value loss coefficient.
@@ -277,6 +283,40 @@ pub struct ActuatorSpec {
 
 fn default_ctrl_range() -> [f64; 2] {
     [-1.0, 1.0]
+}
+
+/// An end-effector position controller, ManiSkill3's `pd_ee_delta_pos` (Tao et al.
+/// 2024): the first three action components move `body` by (dx, dy, dz) metres in the
+/// world frame each control step. A damped least-squares solve (Wampler 1986) turns
+/// the move into changes of the `joints`' targets, which must be `position_delta`
+/// actuators; the body keeps its tilt (its rotation about the horizontal axes) and may
+/// turn about the vertical.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EeControlSpec {
+    /// The body the action moves (e.g. a tool centre point).
+    pub body: String,
+    /// The joints that move it, each driven by a `position_delta` actuator whose
+    /// `ctrl_range` bounds that joint's change per step.
+    pub joints: Vec<String>,
+    /// Bounds of each of the three components, metres per control step.
+    #[serde(default = "default_ee_range")]
+    pub ctrl_range: [f64; 2],
+}
+
+fn default_ee_range() -> [f64; 2] {
+    [-0.02, 0.02]
+}
+
+/// One component of the control vector: its name, bounds and what it does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Control {
+    /// A joint name, or `body.x` / `.y` / `.z` for an end-effector component.
+    pub name: String,
+    /// `[low, high]` bounds of the component.
+    pub range: [f64; 2],
+    /// What the value does, in words (for `envs show` and reward prompts).
+    pub meaning: String,
 }
 
 /// The agent's action space, from the spec's `[actions]` table.
@@ -552,6 +592,43 @@ impl EnvSpec {
         Self::from_toml(&text, path)
     }
 
+    /// The control vector's components in order: the `[ee_control]` body's x, y, z
+    /// (if any), then each actuator the controller does not drive, in spec order.
+    pub fn controls(&self) -> Vec<Control> {
+        let mut out = Vec::new();
+        let mut driven: &[String] = &[];
+        if let Some(ee) = &self.ee_control {
+            driven = &ee.joints;
+            for axis in ["x", "y", "z"] {
+                out.push(Control {
+                    name: format!("{}.{axis}", ee.body),
+                    range: ee.ctrl_range,
+                    meaning: format!(
+                        "move \"{}\" along world {axis} by this many metres (joints {} follow)",
+                        ee.body,
+                        ee.joints.join(", ")
+                    ),
+                });
+            }
+        }
+        for a in self.actuators.iter().filter(|a| !driven.contains(&a.joint)) {
+            let meaning = match a.kind {
+                ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain),
+                ActuatorKind::Velocity => "target joint velocity".to_string(),
+                ActuatorKind::Position => "target joint position".to_string(),
+                ActuatorKind::PositionDelta => {
+                    "change of the joint's target position this step".to_string()
+                }
+            };
+            out.push(Control {
+                name: a.joint.clone(),
+                range: a.ctrl_range,
+                meaning,
+            });
+        }
+        out
+    }
+
     /// Physics step length in seconds.
     pub fn physics_dt(&self) -> f64 {
         self.sim.control_dt / self.sim.substeps as f64
@@ -662,6 +739,9 @@ impl EnvSpec {
                 }
             }
         }
+        if let Some(ee) = &self.ee_control {
+            self.validate_ee_control(ee, file)?;
+        }
         if let Some(acts) = &self.actions {
             self.validate_actions(acts, file)?;
         }
@@ -701,8 +781,49 @@ impl EnvSpec {
 }
 
 impl EnvSpec {
-    /// Checks `[actions]`: discrete choices are non-empty, one control per actuator,
-    /// finite and inside each actuator's `ctrl_range`.
+    /// Checks `[ee_control]`: a finite range, at least one joint, each named once and
+    /// driven by a `position_delta` actuator (names are checked against the robot by
+    /// the builder).
+    fn validate_ee_control(&self, ee: &EeControlSpec, file: &Path) -> Result<(), EnvError> {
+        let bad = |key: &str, expected: String| EnvError::Invalid {
+            file: file.to_path_buf(),
+            key: format!("ee_control.{key}"),
+            expected,
+        };
+        let r = ee.ctrl_range;
+        if !(r[0].is_finite() && r[1].is_finite() && r[0] < r[1]) {
+            return Err(bad(
+                "ctrl_range",
+                "finite [low, high] with low < high, metres per step".into(),
+            ));
+        }
+        if ee.joints.is_empty() {
+            return Err(bad("joints", "at least one joint to move the body".into()));
+        }
+        for (k, j) in ee.joints.iter().enumerate() {
+            if ee.joints[..k].contains(j) {
+                return Err(bad(&format!("joints[{k}]"), format!("\"{j}\" only once")));
+            }
+            let kind = self
+                .actuators
+                .iter()
+                .find(|a| &a.joint == j)
+                .map(|a| a.kind);
+            if kind != Some(ActuatorKind::PositionDelta) {
+                let got = kind.map_or("none".to_string(), |k| k.to_string());
+                return Err(bad(
+                    &format!("joints[{k}]"),
+                    format!(
+                        "a joint with a kind = \"position_delta\" actuator (\"{j}\" has: {got})"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks `[actions]`: discrete choices are non-empty, one value per control
+    /// (see [`EnvSpec::controls`]), finite and inside each control's range.
     fn validate_actions(&self, acts: &ActionsSpec, file: &Path) -> Result<(), EnvError> {
         let bad = |key: String, expected: String| EnvError::Invalid {
             file: file.to_path_buf(),
@@ -719,7 +840,8 @@ impl EnvSpec {
                 }
             }
             ActionKind::Discrete => {
-                let n = self.actuators.len();
+                let controls = self.controls();
+                let n = controls.len();
                 if n == 0 {
                     return Err(bad(
                         "actions.kind".into(),
@@ -737,16 +859,16 @@ impl EnvSpec {
                     if c.len() != n {
                         return Err(bad(
                             key,
-                            format!("{n} control value(s), one per actuator (got {})", c.len()),
+                            format!("{n} control value(s), one per control (got {})", c.len()),
                         ));
                     }
-                    for (k, (&x, a)) in c.iter().zip(&self.actuators).enumerate() {
-                        let [lo, hi] = a.ctrl_range;
+                    for (k, (&x, a)) in c.iter().zip(&controls).enumerate() {
+                        let [lo, hi] = a.range;
                         if !(x.is_finite() && lo <= x && x <= hi) {
                             return Err(bad(
-                                format!("{key}[{k}] ({})", a.joint),
+                                format!("{key}[{k}] ({})", a.name),
                                 format!(
-                                    "a finite value in the actuator's ctrl_range [{lo}, {hi}] (got {x})"
+                                    "a finite value in the control's ctrl_range [{lo}, {hi}] (got {x})"
                                 ),
                             ));
                         }

@@ -54,7 +54,8 @@ pub struct StateLayout {
     pub bodies: Vec<String>,
     /// Joints in index order.
     pub joints: Vec<JointInfo>,
-    /// Actuated joint names, in action order.
+    /// Names of the control vector's components, in action order (joint names, or
+    /// `body.x`/`.y`/`.z` for an end-effector controller).
     pub actuators: Vec<String>,
     /// Task parameters.
     pub task: Vec<TaskParamInfo>,

@@ -20,6 +20,27 @@ pub(crate) struct Actuator {
     pub target_range: [f64; 2],
 }
 
+/// An end-effector position controller (`[ee_control]`), resolved to indices.
+#[derive(Debug, Clone)]
+pub(crate) struct EeDrive {
+    /// The body the first three action components move (layout index).
+    pub body: usize,
+    /// The `position_delta` actuators (indices into the world's actuators) it drives.
+    pub actuators: Vec<usize>,
+    /// Where the body's z axis points in the robot's initial pose (q = 0): the tilt the
+    /// controller holds.
+    pub tilt_axis: Vector,
+}
+
+/// Damping of the least-squares solve, in metres: small against a centimetre step, so
+/// it matters only near a singular pose (Wampler 1986; Buss 2004, "Introduction to
+/// inverse kinematics with Jacobian transpose, pseudoinverse and damped least squares").
+const EE_DAMPING: f64 = 0.01;
+
+/// Fraction of the body's tilt error the controller corrects each step, so contacts
+/// that twist the tool do not leave it tilted.
+const EE_TILT_GAIN: f64 = 0.5;
+
 /// A serialized copy of a world's physics, restorable bit for bit.
 #[derive(Debug, Clone)]
 pub struct PhysicsSnapshot(Arc<Vec<u8>>);
@@ -54,6 +75,7 @@ pub struct World {
     colors: Vec<[f64; 3]>,
     joints: Vec<ImpulseJointHandle>,
     actuators: Vec<Actuator>,
+    ee: Option<EeDrive>,
     subtrees: Vec<Vec<usize>>,
 }
 
@@ -67,6 +89,7 @@ impl World {
         colors: Vec<[f64; 3]>,
         joints: Vec<ImpulseJointHandle>,
         actuators: Vec<Actuator>,
+        ee: Option<EeDrive>,
         subtrees: Vec<Vec<usize>>,
     ) -> Self {
         Self {
@@ -76,6 +99,7 @@ impl World {
             colors,
             joints,
             actuators,
+            ee,
             subtrees,
         }
     }
@@ -106,14 +130,25 @@ impl World {
         self.bodies.iter().position(|&h| h == handle)
     }
 
-    /// Action bounds, one `[low, high]` per actuator.
-    pub fn action_bounds(&self) -> Vec<[f64; 2]> {
-        self.actuators.iter().map(|a| a.ctrl_range).collect()
-    }
-
-    /// Apply a (clipped) action for the next control step.
+    /// Apply a (clipped) action for the next control step: the end-effector controller
+    /// (if any) takes the first three components, the other actuators the rest in order.
     pub(crate) fn apply_action(&mut self, action: &[f64]) {
-        for (a, &u) in self.actuators.iter().zip(action) {
+        let mut per_actuator = vec![0.0; self.actuators.len()];
+        let mut rest = action.iter();
+        if let Some(ee) = &self.ee {
+            let dq = self.ee_joint_deltas(ee, &action[..3]);
+            for (&a, d) in ee.actuators.iter().zip(dq) {
+                per_actuator[a] = d;
+            }
+            rest = action[3..].iter();
+        }
+        for (i, u) in per_actuator.iter_mut().enumerate() {
+            let driven = self.ee.as_ref().is_some_and(|ee| ee.actuators.contains(&i));
+            if !driven {
+                *u = rest.next().copied().unwrap_or(0.0);
+            }
+        }
+        for (a, &u) in self.actuators.iter().zip(&per_actuator) {
             let info = &self.layout.joints[a.joint];
             let handle = self.joints[a.joint];
             let axis = joint_axis(info.kind);
@@ -161,6 +196,57 @@ impl World {
                 }
             }
         }
+    }
+
+    /// The joint-target changes that move the end-effector body by `dx` (world frame,
+    /// metres) while keeping its tilt: a damped least-squares solve of J Δq = (dx, ω)
+    /// with J's rows the body's velocity and its angular velocity about world x and y,
+    /// and ω the turn (about x and y) that takes back part of any tilt error,
+    /// scaled down as a whole so each joint stays within its actuator's `ctrl_range`.
+    fn ee_joint_deltas(&self, ee: &EeDrive, dx: &[f64]) -> Vec<f64> {
+        let p = self.phys.bodies[self.bodies[ee.body]].translation();
+        let n = ee.actuators.len();
+        let mut jac = nalgebra::DMatrix::<f64>::zeros(5, n);
+        for (col, &a) in ee.actuators.iter().enumerate() {
+            let joint = self.actuators[a].joint;
+            let frame = self.joint_frame(joint);
+            let axis = frame.rotation * Vector::X;
+            let (lin, ang) = match self.layout.joints[joint].kind {
+                JointKind::Revolute => (axis.cross(p - frame.translation), axis),
+                JointKind::Prismatic => (axis, Vector::ZERO),
+            };
+            let column = [lin.x, lin.y, lin.z, ang.x, ang.y];
+            for (row, v) in column.iter().enumerate() {
+                jac[(row, col)] = *v as f64;
+            }
+        }
+        // The small rotation that turns the body's z axis back to `tilt_axis`.
+        let z = *self.phys.bodies[self.bodies[ee.body]].rotation() * Vector::Z;
+        let back = z.cross(ee.tilt_axis) * EE_TILT_GAIN as Real;
+        let goal =
+            nalgebra::DVector::from_vec(vec![dx[0], dx[1], dx[2], back.x as f64, back.y as f64]);
+        let damped = &jac * jac.transpose()
+            + nalgebra::DMatrix::<f64>::identity(5, 5) * (EE_DAMPING * EE_DAMPING);
+        // J Jᵀ + λ²I is symmetric positive definite for λ > 0.
+        let Some(chol) = damped.cholesky() else {
+            return vec![0.0; n];
+        };
+        let dq = jac.transpose() * chol.solve(&goal);
+        let scale = ee
+            .actuators
+            .iter()
+            .zip(dq.iter())
+            .map(|(&a, d)| {
+                let [lo, hi] = self.actuators[a].ctrl_range;
+                let limit = if *d >= 0.0 { hi } else { -lo };
+                if d.abs() > limit {
+                    limit / d.abs()
+                } else {
+                    1.0
+                }
+            })
+            .fold(1.0, f64::min);
+        dq.iter().map(|d| d * scale).collect()
     }
 
     /// Point every `position_delta` motor at its joint's current coordinate (after a
@@ -396,6 +482,7 @@ impl World {
             colors: self.colors.clone(),
             joints: self.joints.clone(),
             actuators: self.actuators.clone(),
+            ee: self.ee.clone(),
             subtrees: self.subtrees.clone(),
         })
     }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::env::spec::{ActuatorKind, ShapeSpec, TerminationSpec};
+use crate::env::spec::{ShapeSpec, TerminationSpec};
 use crate::env::{CompiledSpec, JointKind};
 use crate::reward::RewardError;
 
@@ -86,7 +86,9 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
         d,
         "\n## Joints: s.joint(name)\nEach has .q (position) and .qd (velocity); q = 0 in the robot's initial pose.\n"
     );
-    for (j, info) in l.joints.iter().enumerate() {
+    let controls = spec.controls();
+    let ee_joints = spec.ee_control.as_ref().map_or(&[][..], |e| &e.joints[..]);
+    for info in &l.joints {
         let unit = match info.kind {
             JointKind::Revolute => "hinge, q in rad",
             JointKind::Prismatic => "slider, q in m",
@@ -94,13 +96,13 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
         let limits = info.limits.map_or(", unlimited".to_string(), |[lo, hi]| {
             format!(", limits [{lo}, {hi}]")
         });
-        let act = spec
-            .actuators
-            .iter()
-            .position(|a| l.joint_index(&a.joint) == Some(j))
-            .map_or(", not actuated".to_string(), |i| {
-                format!(", driven by s.action[{}]", i + 1)
-            });
+        let act = match controls.iter().position(|c| c.name == info.name) {
+            Some(i) => format!(", driven by s.action[{}]", i + 1),
+            None if ee_joints.contains(&info.name) => {
+                ", driven by the end-effector controller (s.action[1..3])".to_string()
+            }
+            None => ", not actuated".to_string(),
+        };
         let _ = writeln!(
             d,
             "- \"{}\": {unit}{limits}{act} (between \"{}\" and \"{}\")",
@@ -111,22 +113,15 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
         d,
         "\n## Actions: s.action[i] (1-based), the action of the step just taken\n"
     );
-    for (i, a) in spec.actuators.iter().enumerate() {
-        let meaning = match a.kind {
-            ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain),
-            ActuatorKind::Velocity => "target joint velocity".to_string(),
-            ActuatorKind::Position => "target joint position".to_string(),
-            ActuatorKind::PositionDelta => {
-                "change of the joint's target position this step".to_string()
-            }
-        };
+    for (i, c) in controls.iter().enumerate() {
         let _ = writeln!(
             d,
-            "- s.action[{}] ∈ [{}, {}] → joint \"{}\": {meaning}",
+            "- s.action[{}] ∈ [{}, {}] → \"{}\": {}",
             i + 1,
-            a.ctrl_range[0],
-            a.ctrl_range[1],
-            a.joint
+            c.range[0],
+            c.range[1],
+            c.name,
+            c.meaning
         );
     }
     if !l.task.is_empty() {

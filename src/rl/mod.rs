@@ -32,6 +32,9 @@ pub struct Actor {
     pub clip_obs: f64,
     /// Squash the mean through tanh into the action bounds (SAC); else clip (PPO).
     pub squash: bool,
+    /// Map the mean from [-1, 1] onto the action bounds (PPO's `rescale_actions`).
+    #[serde(default)]
+    pub rescale: bool,
     /// The network outputs logits over a Discrete space's actions (PPO's categorical
     /// head); the deterministic action is their argmax.
     #[serde(default)]
@@ -98,14 +101,42 @@ impl Actor {
         for row in out.chunks_exact(w) {
             for (k, &m) in row[..a].iter().enumerate() {
                 let (lo, hi) = (space.low[k], space.high[k]);
-                acts.push(if self.squash {
-                    (m as f64).tanh() * (hi - lo) / 2.0 + (hi + lo) / 2.0
-                } else {
-                    (m as f64).clamp(lo, hi)
-                });
+                acts.push(box_action(m as f64, lo, hi, self.box_map()));
             }
         }
         acts
+    }
+}
+
+impl Actor {
+    /// How this policy's output becomes a Box action.
+    fn box_map(&self) -> BoxMap {
+        match (self.squash, self.rescale) {
+            (true, _) => BoxMap::Squash,
+            (false, true) => BoxMap::Rescale,
+            (false, false) => BoxMap::Clip,
+        }
+    }
+}
+
+/// How a policy's raw output for one Box component becomes an env action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BoxMap {
+    /// Clip to the bounds (CleanRL's PPO).
+    Clip,
+    /// Clip to [-1, 1], then map affinely onto the bounds.
+    Rescale,
+    /// tanh into (-1, 1), then map affinely onto the bounds (SAC).
+    Squash,
+}
+
+/// The env action for raw policy output `x` in a Box component `[lo, hi]`.
+pub(crate) fn box_action(x: f64, lo: f64, hi: f64, map: BoxMap) -> f64 {
+    let onto = |u: f64| (hi + lo) / 2.0 + u * (hi - lo) / 2.0;
+    match map {
+        BoxMap::Clip => x.clamp(lo, hi),
+        BoxMap::Rescale => onto(x.clamp(-1.0, 1.0)),
+        BoxMap::Squash => onto(x.tanh()),
     }
 }
 
@@ -153,5 +184,28 @@ impl Learner for Ppo {
     }
     fn actor(&self) -> Actor {
         Ppo::actor(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BoxMap, box_action};
+
+    #[test]
+    fn box_actions_reach_the_bounds_each_way() {
+        let (lo, hi) = (0.0, 0.03);
+        let at = |x, map| box_action(x, lo, hi, map);
+        // Rescale: [-1, 1] spans the bounds, the centre maps to the middle, and raw
+        // outputs beyond ±1 stay on the bounds.
+        assert_eq!(at(-1.0, BoxMap::Rescale), lo);
+        assert_eq!(at(1.0, BoxMap::Rescale), hi);
+        assert!((at(0.0, BoxMap::Rescale) - 0.015).abs() < 1e-12);
+        assert_eq!(at(7.0, BoxMap::Rescale), hi);
+        assert_eq!(at(-7.0, BoxMap::Rescale), lo);
+        // Clip acts in env units; squash approaches the bounds without reaching them.
+        assert_eq!(at(0.02, BoxMap::Clip), 0.02);
+        assert_eq!(at(-1.0, BoxMap::Clip), lo);
+        let s = at(3.0, BoxMap::Squash);
+        assert!(s < hi && s > 0.0299, "{s}");
     }
 }

@@ -24,7 +24,7 @@ use crate::env::spec::TrainSpec;
 use crate::rl::driver::EnvDriver;
 use crate::rl::normalize::RunningMeanStd;
 use crate::rl::policy::{Activation, ActorCritic, Head, sample_categorical};
-use crate::rl::{Actor, RlError};
+use crate::rl::{Actor, BoxMap, RlError, box_action};
 
 /// Every PPO hyperparameter. Defaults are CleanRL's `ppo_continuous_action.py`
 /// (which match SB3's `PPO` defaults) unless noted.
@@ -60,6 +60,12 @@ pub struct PpoConfig {
     pub anneal_clip: bool,
     /// Clip the value loss around the old values (CleanRL `clip_vloss` = true).
     pub clip_vloss: bool,
+    /// Sample Box actions in [-1, 1] per component and map them onto the action bounds,
+    /// so one `log_std_init` suits components of any range (SB3's advice to normalize
+    /// action spaces; ManiSkill3's `normalize_action`). Off (CleanRL): act in env units,
+    /// clipped to the bounds.
+    #[serde(default)]
+    pub rescale_actions: bool,
     /// Entropy bonus coefficient (CleanRL `ent_coef` = 0.0).
     pub ent_coef: f64,
     /// Value loss coefficient (CleanRL `vf_coef` = 0.5).
@@ -106,6 +112,7 @@ impl Default for PpoConfig {
             clip_coef: 0.2,
             anneal_clip: false,
             clip_vloss: true,
+            rescale_actions: false,
             ent_coef: 0.0,
             vf_coef: 0.5,
             max_grad_norm: 0.5,
@@ -142,6 +149,7 @@ impl PpoConfig {
             clip_coef,
             anneal_clip,
             clip_vloss,
+            rescale_actions,
             ent_coef,
             vf_coef,
             max_grad_norm,
@@ -402,9 +410,14 @@ impl Ppo {
             let (acts, logps) = match &self.space {
                 ActionSpace::Box(space) => {
                     let (acts, logps) = host.sample(&out, &mut self.rng);
+                    let map = if self.cfg.rescale_actions {
+                        BoxMap::Rescale
+                    } else {
+                        BoxMap::Clip
+                    };
                     for (k, (e, &x)) in env_act.iter_mut().zip(&acts).enumerate() {
                         let j = k % a;
-                        *e = (x as f64).clamp(space.low[j], space.high[j]);
+                        *e = box_action(x as f64, space.low[j], space.high[j], map);
                     }
                     (acts, logps)
                 }
@@ -682,6 +695,7 @@ impl Ppo {
             obs_rms: self.cfg.norm_obs.then(|| self.obs_rms.clone()),
             clip_obs: self.cfg.clip_obs,
             squash: false,
+            rescale: self.cfg.rescale_actions,
             discrete: self.head == Head::Categorical,
         }
     }

@@ -342,7 +342,7 @@ impl Sac {
         // log N(x; mean, std) with (x - mean) / std = eps, minus log |d tanh(x) / d x|.
         // The density is that of the squashed action in [-1, 1], before the env's
         // scaling, as in SB3's `SquashedDiagGaussianDistribution`: CleanRL also divides by
-        // the action scale, which for small ranges (arm-push's ±0.06 rad per step) puts
+        // the action scale, which for small ranges (e.g. ±0.06 rad per step) puts
         // the entropy target of -act_dim out of reach and makes alpha and Q diverge.
         let corr = y
             .clone()
@@ -641,6 +641,7 @@ impl Learner for Sac {
             obs_rms: None,
             clip_obs: 10.0,
             squash: true,
+            rescale: false,
             discrete: false,
         }
     }
