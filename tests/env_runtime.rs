@@ -251,7 +251,7 @@ fn position_delta_actions_move_a_bounded_target() {
     // arm-push's first action drives base_yaw (joint 0, limits ±2.9 rad) by up to
     // 0.06 rad per step; the vertical yaw axis carries no gravity load.
     let yaw = |env: &Env| env.state().joints[0].q;
-    let mut act = vec![0.0; 7];
+    let mut act = vec![0.0; 4];
     let start = yaw(&env);
     for _ in 0..20 {
         env.step(&act).expect("step");
@@ -295,19 +295,19 @@ fn position_delta_actions_move_a_bounded_target() {
     env.reset(Some(2)).expect("reset");
     let start = yaw(&env);
     for _ in 0..20 {
-        env.step(&[0.0; 7]).expect("step");
+        env.step(&[0.0; 4]).expect("step");
     }
     assert!((yaw(&env) - start).abs() < 0.01);
 }
 
 /// arm-push without its `[ee_control]` table: one `position_delta` action per arm
-/// joint, then the fingers.
+/// joint but the held wrist roll.
 fn arm_push_joint_deltas() -> Env {
     let roots = repo_roots();
     let file = roots.envs.join("arm-push.toml");
     let text = std::fs::read_to_string(&file).expect("arm-push.toml");
-    let start = text
-        .find("[ee_control]")
+    let start = 1 + text
+        .find("\n[ee_control]\n")
         .expect("arm-push has [ee_control]");
     let end = start + text[start..].find("\n\n").expect("table ends");
     let text = format!("{}{}", &text[..start], &text[end..]);
@@ -328,15 +328,28 @@ fn z_axis(q: [f64; 4]) -> [f64; 3] {
 #[test]
 fn ee_control_moves_the_tool_along_each_axis_and_keeps_its_tilt() {
     let mut env = Env::load("arm-push", &repo_roots()).expect("load");
-    assert_eq!(
-        env.compiled().layout.actuators[..3],
-        ["tcp.x", "tcp.y", "tcp.z"]
+    // The wrist roll and the fingers hold their targets and take no action component.
+    assert_eq!(env.compiled().layout.actuators, ["tcp.x", "tcp.y", "tcp.z"]);
+    env.reset(Some(0)).expect("reset");
+    for _ in 0..100 {
+        let a = env.sample_action();
+        env.step(&a).expect("step");
+    }
+    let q = |name: &str| {
+        let j = env.compiled().layout.joint_index(name).expect("joint");
+        env.state().joints[j].q
+    };
+    assert!(
+        (q("finger_left") - 0.03).abs() < 0.002,
+        "{}",
+        q("finger_left")
     );
-    assert_eq!(
-        env.compiled().control_space.dim(),
-        6,
-        "3 tcp + roll + 2 fingers"
+    assert!(
+        (q("finger_right") - 0.03).abs() < 0.002,
+        "{}",
+        q("finger_right")
     );
+    assert!(q("wrist_roll").abs() < 0.05, "{}", q("wrist_roll"));
     env.reset(Some(1)).expect("reset");
     let tcp = env.compiled().layout.body_index("tcp").expect("tcp");
     let gripper = env
@@ -346,7 +359,7 @@ fn ee_control_moves_the_tool_along_each_axis_and_keeps_its_tilt() {
         .expect("gripper");
     let settle = |env: &mut Env| {
         for _ in 0..20 {
-            env.step(&[0.0; 6]).expect("step");
+            env.step(&[0.0; 3]).expect("step");
         }
     };
     settle(&mut env);
@@ -354,7 +367,7 @@ fn ee_control_moves_the_tool_along_each_axis_and_keeps_its_tilt() {
     // 10 steps of 1 cm along each axis in turn (and back down in z).
     for (axis, sign) in [(0, 1.0), (1, 1.0), (2, -1.0), (1, -1.0)] {
         let before = env.state().bodies[tcp].pos;
-        let mut act = [0.0; 6];
+        let mut act = [0.0; 3];
         act[axis] = 0.01 * sign;
         for _ in 0..10 {
             env.step(&act).expect("step");
@@ -379,23 +392,16 @@ fn ee_control_moves_the_tool_along_each_axis_and_keeps_its_tilt() {
     }
 }
 
-/// Yaw of a body's x axis from its `[w, x, y, z]` quaternion.
-fn x_yaw(q: [f64; 4]) -> f64 {
-    let [w, x, y, z] = q;
-    (2.0 * (x * y + w * z)).atan2(1.0 - 2.0 * (y * y + z * z))
-}
-
 /// A scripted pusher for arm-push: hover over a point behind the cube (on the far side
 /// from the target), drop there, and push along the cube-to-target line with the
-/// fingers closed and the gripper's flat side turned to the push; start over whenever
-/// the tool leaves the line.
+/// closed fingers; start over whenever the tool leaves the line.
 #[derive(Default)]
 struct ScriptedPusher {
     pushing: bool,
 }
 
 impl ScriptedPusher {
-    fn act(&mut self, s: &rewardsmith::env::State) -> [f64; 6] {
+    fn act(&mut self, s: &rewardsmith::env::State) -> [f64; 3] {
         let l = &s.layout;
         let pos = |n: &str| s.bodies[l.body_index(n).expect("body")].pos;
         let (tcp, cube) = (pos("tcp"), pos("cube"));
@@ -411,10 +417,6 @@ impl ScriptedPusher {
             self.pushing = false;
         }
         let (low, hover) = (0.03, 0.09);
-        let yaw = x_yaw(s.bodies[l.body_index("gripper").expect("gripper")].quat);
-        // Either flat side pushes: turn by the smaller angle, modulo a half turn.
-        let half = std::f64::consts::FRAC_PI_2;
-        let turn = (uy.atan2(ux) - yaw + half).rem_euclid(std::f64::consts::PI) - half;
         let far = (along - behind).hypot(across) > 0.01;
         // Where the tool should be, in the cube's push frame (along, across) and z;
         // away from the line it rises first, so it never sweeps through the cube.
@@ -422,7 +424,7 @@ impl ScriptedPusher {
             (along + (0.5 * dist).min(0.01), 0.0, low)
         } else if far && tcp[2] < hover - 0.02 {
             (along, across, hover)
-        } else if far || turn.abs() > 0.1 {
+        } else if far {
             (behind, 0.0, hover)
         } else {
             if tcp[2] < low + 0.008 {
@@ -436,14 +438,7 @@ impl ScriptedPusher {
         let dy = gain * (da * uy - dc * ux);
         let dz = gain * (want_z - tcp[2]);
         let c = |x: f64, r: f64| x.clamp(-r, r);
-        [
-            c(dx, 0.02),
-            c(dy, 0.02),
-            c(dz, 0.02),
-            c(turn, 0.06),
-            0.03,
-            0.03,
-        ]
+        [c(dx, 0.02), c(dy, 0.02), c(dz, 0.02)]
     }
 }
 
@@ -453,7 +448,7 @@ impl ScriptedPusher {
 #[test]
 fn arm_push_is_solved_by_a_scripted_pusher() {
     let mut env = Env::load("arm-push", &repo_roots()).expect("load");
-    let episodes = 20;
+    let episodes = 40;
     let mut solved = 0;
     for seed in 0..episodes {
         env.reset(Some(seed)).expect("reset");
@@ -468,6 +463,7 @@ fn arm_push_is_solved_by_a_scripted_pusher() {
         let s = env.state();
         let cube = s.bodies[s.layout.body_index("cube").expect("cube")].pos;
         let d = (cube[0] - s.task[0]).hypot(cube[1] - s.task[1]);
+        eprintln!("seed {seed}: {d:.3}");
         solved += usize::from(d < 0.03);
     }
     // 28 of seeds 0-29 succeed; the misses end 3.5 and 7 cm away.

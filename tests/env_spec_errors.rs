@@ -253,3 +253,14 @@ fn ee_control_is_checked() {
     assert_eq!(env.compiled().layout.actuators, ["bob.x", "bob.y", "bob.z"]);
     assert_eq!(env.compiled().control_space.low, vec![-0.01; 3]);
 }
+
+#[test]
+fn hold_is_for_position_motors_only() {
+    let spec = pendulum_spec(0.01, 1, "").replace(
+        "kind = \"torque\"\ngain = 1.0",
+        "kind = \"torque\"\ngain = 1.0\nhold = 0.5",
+    );
+    let msg = load_err(&spec);
+    assert!(msg.contains("actuators[0] (hinge).hold"), "{msg}");
+    assert!(msg.contains("kind = \"position\" only"), "{msg}");
+}

@@ -226,6 +226,7 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
             gain: a.gain,
             damping: a.damping,
             target_range,
+            hold: a.hold,
         });
         if a.kind != ActuatorKind::Torque {
             let axis = joint_axis(joints[joint].kind);
@@ -237,6 +238,9 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
             data.set_motor_model(axis, MotorModel::ForceBased);
             if let Some(f) = a.max_force {
                 data.set_motor_max_force(axis, f as Real);
+            }
+            if let Some(h) = a.hold {
+                data.set_motor_position(axis, h as Real, a.gain as Real, a.damping as Real);
             }
         }
     }

@@ -279,6 +279,11 @@ pub struct ActuatorSpec {
     /// the joint's limits).
     #[serde(default)]
     pub target_range: Option<[f64; 2]>,
+    /// `position` only: keep the motor at this target (rad or m) and take no action
+    /// component, for a joint the task does not use (Gymnasium-Robotics' FetchPush
+    /// blocks its gripper closed the same way).
+    #[serde(default)]
+    pub hold: Option<f64>,
 }
 
 fn default_ctrl_range() -> [f64; 2] {
@@ -593,7 +598,8 @@ impl EnvSpec {
     }
 
     /// The control vector's components in order: the `[ee_control]` body's x, y, z
-    /// (if any), then each actuator the controller does not drive, in spec order.
+    /// (if any), then each actuator the controller does not drive and that does not
+    /// `hold` its joint, in spec order.
     pub fn controls(&self) -> Vec<Control> {
         let mut out = Vec::new();
         let mut driven: &[String] = &[];
@@ -611,7 +617,8 @@ impl EnvSpec {
                 });
             }
         }
-        for a in self.actuators.iter().filter(|a| !driven.contains(&a.joint)) {
+        let acted = |a: &&ActuatorSpec| a.hold.is_none() && !driven.contains(&a.joint);
+        for a in self.actuators.iter().filter(acted) {
             let meaning = match a.kind {
                 ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain),
                 ActuatorKind::Velocity => "target joint velocity".to_string(),
@@ -725,6 +732,15 @@ impl EnvSpec {
                 if f <= 0.0 {
                     return Err(bad(k("max_force"), "a positive force"));
                 }
+            }
+            if let Some(h) = a.hold {
+                if a.kind != ActuatorKind::Position {
+                    return Err(bad(
+                        k("hold"),
+                        "no hold (it applies to kind = \"position\" only)",
+                    ));
+                }
+                finite(k("hold"), &[h])?;
             }
             if let Some(r) = a.target_range {
                 if a.kind != ActuatorKind::PositionDelta {

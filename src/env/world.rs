@@ -18,6 +18,8 @@ pub(crate) struct Actuator {
     pub damping: f64,
     /// Where a `position_delta` target is kept (unused by the other kinds).
     pub target_range: [f64; 2],
+    /// The fixed target of a motor that takes no action component.
+    pub hold: Option<f64>,
 }
 
 /// An end-effector position controller (`[ee_control]`), resolved to indices.
@@ -131,7 +133,8 @@ impl World {
     }
 
     /// Apply a (clipped) action for the next control step: the end-effector controller
-    /// (if any) takes the first three components, the other actuators the rest in order.
+    /// (if any) takes the first three components, the other actuators the rest in order
+    /// (skipping those that hold a fixed target).
     pub(crate) fn apply_action(&mut self, action: &[f64]) {
         let mut per_actuator = vec![0.0; self.actuators.len()];
         let mut rest = action.iter();
@@ -144,11 +147,15 @@ impl World {
         }
         for (i, u) in per_actuator.iter_mut().enumerate() {
             let driven = self.ee.as_ref().is_some_and(|ee| ee.actuators.contains(&i));
-            if !driven {
+            if !driven && self.actuators[i].hold.is_none() {
                 *u = rest.next().copied().unwrap_or(0.0);
             }
         }
         for (a, &u) in self.actuators.iter().zip(&per_actuator) {
+            if a.hold.is_some() {
+                // Its motor was pointed at the target when the world was built.
+                continue;
+            }
             let info = &self.layout.joints[a.joint];
             let handle = self.joints[a.joint];
             let axis = joint_axis(info.kind);

@@ -101,7 +101,13 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
             None if ee_joints.contains(&info.name) => {
                 ", driven by the end-effector controller (s.action[1..3])".to_string()
             }
-            None => ", not actuated".to_string(),
+            None => {
+                let held = spec.actuators.iter().find(|a| a.joint == info.name);
+                match held.and_then(|a| a.hold) {
+                    Some(h) => format!(", held at {h} by its motor"),
+                    None => ", not actuated".to_string(),
+                }
+            }
         };
         let _ = writeln!(
             d,
