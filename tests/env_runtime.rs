@@ -390,6 +390,22 @@ fn ee_control_moves_the_tool_along_each_axis_and_keeps_its_tilt() {
             cos.min(1.0).acos().to_degrees()
         );
     }
+    // Driving down into the table stops at the workspace floor (tcp z ≥ 2.5 cm), so
+    // the arm does not press on the table and still moves freely sideways.
+    for _ in 0..40 {
+        env.step(&[0.0, 0.0, -0.02]).expect("step");
+    }
+    let low = env.state().bodies[tcp].pos;
+    assert!(low[2] > 0.022 && low[2] < 0.03, "tcp at z {:.4}", low[2]);
+    for _ in 0..10 {
+        env.step(&[0.01, 0.0, -0.02]).expect("step");
+    }
+    settle(&mut env);
+    let moved = env.state().bodies[tcp].pos[0] - low[0];
+    assert!(
+        (moved - 0.1).abs() < 0.015,
+        "moved {moved:.4} m along x at the floor"
+    );
 }
 
 /// A scripted pusher for arm-push: hover over a point behind the cube (on the far side

@@ -240,6 +240,12 @@ fn ee_control_is_checked() {
     assert!(msg.contains("does not move it"), "{msg}");
     let msg = load_err(&with_delta(&ee("bob", "[0.01, -0.01]")));
     assert!(msg.contains("ee_control.ctrl_range"), "{msg}");
+    let box_ = "[-0.01, 0.01]\nworkspace = [[0.0, 0.0, 1.0], [1.0, 1.0, 0.5]]";
+    let msg = load_err(&with_delta(&ee("bob", box_)));
+    assert!(
+        msg.contains("ee_control.workspace") && msg.contains("low ≤ high"),
+        "{msg}"
+    );
     // A valid controller replaces the hinge's action component with three.
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "bob.urdf", &pendulum_urdf(-1.0, 1.0));

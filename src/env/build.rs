@@ -358,6 +358,7 @@ fn ee_drive(
         body,
         actuators,
         tilt_axis: Vector::Z,
+        workspace: ee.workspace,
     })
 }
 

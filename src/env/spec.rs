@@ -307,6 +307,12 @@ pub struct EeControlSpec {
     /// Bounds of each of the three components, metres per control step.
     #[serde(default = "default_ee_range")]
     pub ctrl_range: [f64; 2],
+    /// `[[x, y, z], [x, y, z]]`: the box (world frame, metres) the controller keeps the
+    /// body in, e.g. a floor above the table so the tool never presses into it (as
+    /// robosuite's and Gymnasium-Robotics' arms clip their end-effector targets).
+    /// Each move is cut short at the box's faces; a body outside is moved back in.
+    #[serde(default)]
+    pub workspace: Option<[[f64; 3]; 2]>,
 }
 
 fn default_ee_range() -> [f64; 2] {
@@ -812,6 +818,15 @@ impl EnvSpec {
                 "ctrl_range",
                 "finite [low, high] with low < high, metres per step".into(),
             ));
+        }
+        if let Some([lo, hi]) = ee.workspace {
+            let ok = lo.iter().chain(&hi).all(|x| x.is_finite());
+            if !ok || lo.iter().zip(&hi).any(|(l, h)| l > h) {
+                return Err(bad(
+                    "workspace",
+                    "[[x, y, z], [x, y, z]]: finite low and high corners, low ≤ high".into(),
+                ));
+            }
         }
         if ee.joints.is_empty() {
             return Err(bad("joints", "at least one joint to move the body".into()));

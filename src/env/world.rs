@@ -32,6 +32,8 @@ pub(crate) struct EeDrive {
     /// Where the body's z axis points in the robot's initial pose (q = 0): the tilt the
     /// controller holds.
     pub tilt_axis: Vector,
+    /// The box the body is kept in (`[low, high]` corners), if any.
+    pub workspace: Option<[[f64; 3]; 2]>,
 }
 
 /// Damping of the least-squares solve, in metres: small against a centimetre step, so
@@ -206,12 +208,19 @@ impl World {
     }
 
     /// The joint-target changes that move the end-effector body by `dx` (world frame,
-    /// metres) while keeping its tilt: a damped least-squares solve of J Δq = (dx, ω)
+    /// metres; cut short at the workspace's faces) while keeping its tilt: a damped least-squares solve of J Δq = (dx, ω)
     /// with J's rows the body's velocity and its angular velocity about world x and y,
     /// and ω the turn (about x and y) that takes back part of any tilt error,
     /// scaled down as a whole so each joint stays within its actuator's `ctrl_range`.
     fn ee_joint_deltas(&self, ee: &EeDrive, dx: &[f64]) -> Vec<f64> {
         let p = self.phys.bodies[self.bodies[ee.body]].translation();
+        let mut dx = [dx[0], dx[1], dx[2]];
+        if let Some([lo, hi]) = ee.workspace {
+            for (k, at) in [p.x, p.y, p.z].into_iter().enumerate() {
+                let at = at as f64;
+                dx[k] = dx[k].min(hi[k] - at).max(lo[k] - at);
+            }
+        }
         let n = ee.actuators.len();
         let mut jac = nalgebra::DMatrix::<f64>::zeros(5, n);
         for (col, &a) in ee.actuators.iter().enumerate() {
