@@ -493,3 +493,33 @@ fn batch_runs_a_grid_resumes_killed_runs_and_skips_finished_ones() {
         .success()
         .stderr(predicate::str::contains("0 runs trained, 2 skipped"));
 }
+
+#[test]
+fn target_kl_stops_an_update_early() {
+    // pendulum with a KL target so small that the second minibatch already passes it.
+    let tmp = tempfile::tempdir().unwrap();
+    let spec =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("envs/pendulum.toml"))
+            .unwrap()
+            .replace("[train]\n", "[train]\ntarget_kl = 1e-6\n");
+    let file = tmp.path().join("pendulum-kl.toml");
+    std::fs::write(&file, spec).unwrap();
+    let stopped = |env: &str, out: &Path| -> Vec<Value> {
+        train(
+            &["--env", env, "--steps", "8192", "--video-every", "0"],
+            out,
+        );
+        let text = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|m| m.get("update").is_some())
+            .map(|m| m["epochs_stopped"].clone())
+            .collect()
+    };
+    let early = stopped(file.to_str().unwrap(), &tmp.path().join("kl"));
+    assert!(!early.is_empty());
+    assert!(early.iter().all(|e| e == 1), "{early:?}");
+    // Without a target every update runs all its epochs.
+    let full = stopped("pendulum", &tmp.path().join("plain"));
+    assert!(full.iter().all(Value::is_null), "{full:?}");
+}

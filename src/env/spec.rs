@@ -90,6 +90,8 @@ pub struct TrainSpec {
     pub rescale_actions: Option<bool>,
     /// Entropy bonus coefficient.
     pub ent_coef: Option<f64>,
+    /// PPO: stop an update's epochs once the approximate KL passes 1.5 × this.
+    pub target_kl: Option<f64>,
     /// Value loss coefficient.
     pub vf_coef: Option<f64>,
     /// Global gradient norm limit.

@@ -68,6 +68,10 @@ pub struct PpoConfig {
     pub rescale_actions: bool,
     /// Entropy bonus coefficient (CleanRL `ent_coef` = 0.0).
     pub ent_coef: f64,
+    /// Stop an update's epochs early once a minibatch's approximate KL exceeds 1.5 ×
+    /// this (SB3's rule; CleanRL and SB3 default: off). ManiSkill3's PPO uses 0.1.
+    #[serde(default)]
+    pub target_kl: Option<f64>,
     /// Value loss coefficient (CleanRL `vf_coef` = 0.5).
     pub vf_coef: f64,
     /// Global gradient-norm limit (CleanRL `max_grad_norm` = 0.5).
@@ -114,6 +118,7 @@ impl Default for PpoConfig {
             clip_vloss: true,
             rescale_actions: false,
             ent_coef: 0.0,
+            target_kl: None,
             vf_coef: 0.5,
             max_grad_norm: 0.5,
             adam_eps: 1e-5,
@@ -161,6 +166,9 @@ impl PpoConfig {
             checkpoint_every,
             eval_episodes
         );
+        if let Some(kl) = t.target_kl {
+            self.target_kl = Some(kl);
+        }
         if let Some(a) = &t.activation {
             self.activation =
                 Activation::parse(a).ok_or_else(|| RlError::Activation { value: a.clone() })?;
@@ -243,6 +251,9 @@ pub struct UpdateStats {
     /// Entropy coefficient (SAC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
+    /// The epoch (1-based) in which PPO's `target_kl` stopped the update, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs_stopped: Option<u64>,
 }
 
 /// JSON writes NaN as `null`; read it back as NaN.
@@ -518,16 +529,23 @@ impl Ppo {
         let bs = logp.len();
         let mb = bs / self.cfg.n_minibatches;
         let mut idx: Vec<usize> = (0..bs).collect();
-        let mut stats = UpdateStats::default();
-        let mut count = 0.0;
+        // Loss statistics of the last epoch, and of the epoch running now.
+        let (mut stats, mut count) = (UpdateStats::default(), 0.0);
+        let (mut running, mut running_count) = (UpdateStats::default(), 0.0);
+        let mut stopped = None;
         let dev = self.device.clone();
-        for epoch in 0..self.cfg.update_epochs {
+        'epochs: for epoch in 0..self.cfg.update_epochs {
             // Fisher–Yates with the run's RNG (reproducible).
             for i in (1..bs).rev() {
                 let j = self.rng.random_range(0..=i);
                 idx.swap(i, j);
             }
-            let last_epoch = epoch + 1 == self.cfg.update_epochs;
+            // With a KL target any epoch may turn out to be the last.
+            let last_epoch = epoch + 1 == self.cfg.update_epochs || self.cfg.target_kl.is_some();
+            if running_count > 0.0 {
+                (stats, count) = (running, running_count);
+            }
+            (running, running_count) = (UpdateStats::default(), 0.0);
             for chunk in idx.chunks_exact(mb) {
                 let gather = |src: &[f32], w: usize| -> Vec<f32> {
                     let mut out = Vec::with_capacity(chunk.len() * w);
@@ -602,14 +620,19 @@ impl Ppo {
                 let loss = pg_loss.clone() - entropy.clone().mul_scalar(self.cfg.ent_coef)
                     + v_loss.clone().mul_scalar(self.cfg.vf_coef);
                 if last_epoch {
-                    let kl = ((ratio.clone() - 1.0) - logratio.detach()).mean();
+                    let kl = scalar(((ratio.clone() - 1.0) - logratio.detach()).mean().detach());
+                    if self.cfg.target_kl.is_some_and(|t| kl > 1.5 * t) {
+                        // As SB3: this minibatch's step is not taken.
+                        stopped = Some(epoch as u64 + 1);
+                        break 'epochs;
+                    }
                     let cf = (ratio.detach() - 1.0).abs().greater_elem(c).float().mean();
-                    stats.policy_loss += scalar(pg_loss.detach());
-                    stats.value_loss += scalar(v_loss.detach());
-                    stats.entropy += scalar(entropy.detach());
-                    stats.approx_kl += scalar(kl.detach());
-                    stats.clip_frac += scalar(cf);
-                    count += 1.0;
+                    running.policy_loss += scalar(pg_loss.detach());
+                    running.value_loss += scalar(v_loss.detach());
+                    running.entropy += scalar(entropy.detach());
+                    running.approx_kl += kl;
+                    running.clip_frac += scalar(cf);
+                    running_count += 1.0;
                 }
                 let loss_value = scalar(loss.clone().detach());
                 if !loss_value.is_finite() {
@@ -623,6 +646,10 @@ impl Ppo {
                 self.model = self.optim.step(lr, self.model.clone(), gp);
             }
         }
+        if running_count > 0.0 {
+            (stats, count) = (running, running_count);
+        }
+        stats.epochs_stopped = stopped;
         if count > 0.0 {
             stats.policy_loss /= count;
             stats.value_loss /= count;
