@@ -479,9 +479,8 @@ fn arm_push_is_solved_by_a_scripted_pusher() {
         let s = env.state();
         let cube = s.bodies[s.layout.body_index("cube").expect("cube")].pos;
         let d = (cube[0] - s.task[0]).hypot(cube[1] - s.task[1]);
-        eprintln!("seed {seed}: {d:.3}");
         solved += usize::from(d < 0.03);
     }
-    // 28 of seeds 0-29 succeed; the misses end 3.5 and 7 cm away.
-    assert!(solved >= 18, "{solved}/{episodes} pushed within 3 cm");
+    // Seeds 0-39: 36 succeed; the misses end 4.4, 4.6, 4.9 and 10 cm away.
+    assert!(solved >= 36, "{solved}/{episodes} pushed within 3 cm");
 }
