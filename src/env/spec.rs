@@ -25,7 +25,8 @@ pub struct EnvSpec {
     /// Extra bodies: ground, cubes, targets, tracks.
     #[serde(default)]
     pub objects: Vec<ObjectSpec>,
-    /// Actuated joints, in action-vector order.
+    /// Actuated joints; those neither driven by `[ee_control]` nor held take action
+    /// components in this order (see [`EnvSpec::controls`]).
     #[serde(default)]
     pub actuators: Vec<ActuatorSpec>,
     /// An end-effector controller (`[ee_control]`): three action components that move
