@@ -192,6 +192,7 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
     };
     let joint_names = || joints.iter().map(|j| j.name.as_str()).collect::<Vec<_>>();
 
+    let controls = spec.controls();
     let mut actuators = Vec::new();
     for (i, a) in spec.actuators.iter().enumerate() {
         let joint = joints
@@ -226,7 +227,7 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
             gain: a.gain,
             damping: a.damping,
             target_range,
-            hold: a.hold,
+            slot: controls.iter().position(|c| c.actuator == Some(i)),
         });
         if a.kind != ActuatorKind::Torque {
             let axis = joint_axis(joints[joint].kind);

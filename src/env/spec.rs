@@ -331,6 +331,9 @@ pub struct Control {
     pub range: [f64; 2],
     /// What the value does, in words (for `envs show` and reward prompts).
     pub meaning: String,
+    /// The index of the spec actuator the component drives (`None` for an
+    /// end-effector axis).
+    pub actuator: Option<usize>,
 }
 
 /// The agent's action space, from the spec's `[actions]` table.
@@ -623,11 +626,13 @@ impl EnvSpec {
                         ee.body,
                         ee.joints.join(", ")
                     ),
+                    actuator: None,
                 });
             }
         }
-        let acted = |a: &&ActuatorSpec| a.hold.is_none() && !driven.contains(&a.joint);
-        for a in self.actuators.iter().filter(acted) {
+        let acted =
+            |(_, a): &(usize, &ActuatorSpec)| a.hold.is_none() && !driven.contains(&a.joint);
+        for (i, a) in self.actuators.iter().enumerate().filter(acted) {
             let meaning = match a.kind {
                 ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain),
                 ActuatorKind::Velocity => "target joint velocity".to_string(),
@@ -640,6 +645,7 @@ impl EnvSpec {
                 name: a.joint.clone(),
                 range: a.ctrl_range,
                 meaning,
+                actuator: Some(i),
             });
         }
         out

@@ -18,8 +18,9 @@ pub(crate) struct Actuator {
     pub damping: f64,
     /// Where a `position_delta` target is kept (unused by the other kinds).
     pub target_range: [f64; 2],
-    /// The fixed target of a motor that takes no action component.
-    pub hold: Option<f64>,
+    /// The action component this actuator reads (`None`: driven by the end-effector
+    /// controller, or holding a fixed target).
+    pub slot: Option<usize>,
 }
 
 /// An end-effector position controller (`[ee_control]`), resolved to indices.
@@ -134,30 +135,24 @@ impl World {
         self.bodies.iter().position(|&h| h == handle)
     }
 
-    /// Apply a (clipped) action for the next control step: the end-effector controller
-    /// (if any) takes the first three components, the other actuators the rest in order
-    /// (skipping those that hold a fixed target).
+    /// Apply a (clipped) action for the next control step: each actuator reads its
+    /// slot, and the end-effector controller (if any) turns the first three components
+    /// into its joints' target changes.
     pub(crate) fn apply_action(&mut self, action: &[f64]) {
-        let mut per_actuator = vec![0.0; self.actuators.len()];
-        let mut rest = action.iter();
+        let mut per_actuator: Vec<Option<f64>> = self
+            .actuators
+            .iter()
+            .map(|a| a.slot.map(|k| action[k]))
+            .collect();
         if let Some(ee) = &self.ee {
             let dq = self.ee_joint_deltas(ee, &action[..3]);
             for (&a, d) in ee.actuators.iter().zip(dq) {
-                per_actuator[a] = d;
-            }
-            rest = action[3..].iter();
-        }
-        for (i, u) in per_actuator.iter_mut().enumerate() {
-            let driven = self.ee.as_ref().is_some_and(|ee| ee.actuators.contains(&i));
-            if !driven && self.actuators[i].hold.is_none() {
-                *u = rest.next().copied().unwrap_or(0.0);
+                per_actuator[a] = Some(d);
             }
         }
-        for (a, &u) in self.actuators.iter().zip(&per_actuator) {
-            if a.hold.is_some() {
-                // Its motor was pointed at the target when the world was built.
-                continue;
-            }
+        for (a, u) in self.actuators.iter().zip(per_actuator) {
+            // A held motor was pointed at its target when the world was built.
+            let Some(u) = u else { continue };
             let info = &self.layout.joints[a.joint];
             let handle = self.joints[a.joint];
             let axis = joint_axis(info.kind);
