@@ -140,6 +140,26 @@ pub(crate) fn box_action(x: f64, lo: f64, hi: f64, map: BoxMap) -> f64 {
     }
 }
 
+/// Write a learner's checkpoint state to `path` as pretty JSON.
+pub(crate) fn write_state<T: Serialize>(
+    path: std::path::PathBuf,
+    state: &T,
+) -> Result<(), RlError> {
+    let json = serde_json::to_vec_pretty(state).map_err(RlError::encode(path.clone()))?;
+    std::fs::write(&path, json).map_err(RlError::io("writing", path))
+}
+
+/// Read back what [`write_state`] wrote.
+pub(crate) fn read_state<T: serde::de::DeserializeOwned>(
+    path: std::path::PathBuf,
+) -> Result<T, RlError> {
+    let bytes = std::fs::read(&path).map_err(RlError::io("reading", path.clone()))?;
+    serde_json::from_slice(&bytes).map_err(|e| RlError::Decode {
+        path,
+        source: e.into(),
+    })
+}
+
 /// What the training loop needs from an algorithm.
 pub trait Learner {
     /// Collect experience from `drv` and update; one metrics line per call.

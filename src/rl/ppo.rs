@@ -24,7 +24,7 @@ use crate::env::spec::TrainSpec;
 use crate::rl::driver::EnvDriver;
 use crate::rl::normalize::RunningMeanStd;
 use crate::rl::policy::{Activation, ActorCritic, Head, sample_categorical};
-use crate::rl::{Actor, BoxMap, RlError, box_action};
+use crate::rl::{Actor, BoxMap, RlError, box_action, read_state, write_state};
 
 /// Every PPO hyperparameter. Defaults are CleanRL's `ppo_continuous_action.py`
 /// (which match SB3's `PPO` defaults) unless noted.
@@ -678,10 +678,7 @@ impl Ppo {
             update: self.update,
             global_step: self.global_step,
         };
-        let path = dir.join("ppo.json");
-        let json = serde_json::to_vec_pretty(&state).map_err(RlError::encode(path.clone()))?;
-        std::fs::write(&path, json).map_err(RlError::io("writing", path))?;
-        Ok(())
+        write_state(dir.join("ppo.json"), &state)
     }
 
     /// Restore what [`Ppo::save`] wrote (onto a `Ppo` built with the same config).
@@ -700,12 +697,7 @@ impl Ppo {
         self.optim = optim
             .load(dir.join("optim.bpk"))
             .map_err(RlError::record("loading", "optimizer"))?;
-        let path = dir.join("ppo.json");
-        let bytes = std::fs::read(&path).map_err(RlError::io("reading", path.clone()))?;
-        let state: PpoState = serde_json::from_slice(&bytes).map_err(|e| RlError::Decode {
-            path,
-            source: e.into(),
-        })?;
+        let state: PpoState = read_state(dir.join("ppo.json"))?;
         self.obs_rms = state.obs_rms;
         self.ret_rms = state.ret_rms;
         self.returns = state.returns;

@@ -18,7 +18,7 @@ use crate::rl::RlError;
 use crate::rl::driver::EnvDriver;
 use crate::rl::policy::{Activation, HostMlp, Mlp};
 use crate::rl::ppo::{RngState, UpdateStats};
-use crate::rl::{Actor, Learner};
+use crate::rl::{Actor, Learner, read_state, write_state};
 
 const LOG_STD_MIN: f64 = -5.0;
 const LOG_STD_MAX: f64 = 2.0;
@@ -579,10 +579,7 @@ impl Learner for Sac {
             update: self.update,
             global_step: self.global_step,
         };
-        let path = dir.join("sac.json");
-        let json = serde_json::to_vec_pretty(&st).map_err(RlError::encode(path.clone()))?;
-        std::fs::write(&path, json).map_err(RlError::io("writing", path))?;
-        Ok(())
+        write_state(dir.join("sac.json"), &st)
     }
     fn load(&mut self, dir: &Path) -> Result<(), RlError> {
         use burn::store::ModuleRecord;
@@ -623,12 +620,7 @@ impl Learner for Sac {
             });
         }
         self.replay = replay.expand(self.obs_dim, self.act_dim);
-        let path = dir.join("sac.json");
-        let bytes = std::fs::read(&path).map_err(RlError::io("reading", path.clone()))?;
-        let st: SacState = serde_json::from_slice(&bytes).map_err(|e| RlError::Decode {
-            path,
-            source: e.into(),
-        })?;
+        let st: SacState = read_state(dir.join("sac.json"))?;
         self.rng = st.rng.rng();
         self.q_updates = st.q_updates;
         self.update = st.update;
