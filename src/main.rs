@@ -5,6 +5,10 @@ use clap::{Parser, Subcommand};
 
 mod cli;
 
+/// mimalloc keeps freed tensor buffers for reuse; see Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Reward synthesis for robot learning: rapier3d envs, sandboxed reward programs.
 #[derive(Parser, Debug)]
 #[command(name = "rewardsmith", version, about, long_about = None)]

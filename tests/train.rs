@@ -160,6 +160,29 @@ fn ppo_balances_cartpole() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("reads 4 observations"));
+    // `rollout` plays it as well: the first episode balances to the 500-step horizon
+    // (random actions drop the pole within ~20 steps), and every row reports success.
+    let rows = tmp.path().join("rollout.jsonl");
+    rewardsmith()
+        .args([
+            "rollout", "--env", "cartpole", "--steps", "501", "--seed", "3",
+        ])
+        .arg("--policy")
+        .arg(&out)
+        .arg("--out")
+        .arg(&rows)
+        .assert()
+        .success();
+    let rows: Vec<Value> = std::fs::read_to_string(&rows)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let first: Vec<&Value> = rows.iter().filter(|r| r["episode"] == 0).collect();
+    assert_eq!(first.len(), 500);
+    assert!(first.iter().all(|r| r["terminated"] == false));
+    assert_eq!(first[499]["truncated"], true);
+    assert!(first.iter().all(|r| r["success"].is_boolean()));
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! `rewardsmith frames`: run a policy and write the env camera's frames as PNGs, an
 //! animated GIF and (with ffmpeg on PATH) an MP4.
 
+use crate::cli::policy::PolicyArg;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rewardsmith::env::{AssetRoots, Env};
 use rewardsmith::render::{self, Frame, RenderError, Renderer};
-use rewardsmith::rl::Actor;
 use std::path::PathBuf;
 
 /// Arguments of `frames`.
@@ -14,9 +14,7 @@ pub struct FramesArgs {
     /// Built-in env name or path to a spec file.
     #[arg(long)]
     env: String,
-    /// Policy to run: `random`, `zero`, or a training run directory (its latest
-    /// checkpoint's deterministic policy).
-    #[arg(long, default_value = "random")]
+    #[arg(long, default_value = "random", help = crate::cli::policy::HELP)]
     policy: String,
     /// Number of env steps; frame 0 is the reset state, frame k the state after step k.
     #[arg(long, default_value_t = 100)]
@@ -56,14 +54,7 @@ pub fn run(args: FramesArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let actor: Option<Actor> = match args.policy.as_str() {
-        "random" | "zero" => None,
-        dir => Some(
-            rewardsmith::run::load_actor_for(std::path::Path::new(dir), &env).with_context(
-                || format!("--policy {dir}: expected `random`, `zero` or a training run directory"),
-            )?,
-        ),
-    };
+    let policy = PolicyArg::parse(&args.policy, &env)?;
     let mut obs = env.reset(Some(args.seed))?;
     let renderer = Renderer::for_env(&env)?.with_size(w, h)?;
     let bar = crate::cli::progress_bar(args.steps + 1, "frames");
@@ -71,12 +62,7 @@ pub fn run(args: FramesArgs) -> Result<()> {
     let mut episodes = 0u64;
     for step in 0..=args.steps {
         if step > 0 {
-            let space = &env.compiled().action_space;
-            let action = match (&actor, args.policy.as_str()) {
-                (Some(a), _) => a.act(&obs, obs.len(), space),
-                (None, "zero") => vec![0.0; space.dim()],
-                (None, _) => env.sample_action(),
-            };
+            let action = policy.action(&mut env, &obs);
             let (next, flags) = env.step(&action)?;
             obs = next;
             if flags.terminated || flags.truncated {

@@ -5,6 +5,7 @@ pub mod clip_flags;
 pub mod envs;
 pub mod frames;
 pub mod models;
+pub mod policy;
 pub mod reward;
 pub mod rollout;
 pub mod synth;

@@ -1,22 +1,13 @@
 //! `rewardsmith rollout`: run a policy and write one JSON object per step.
 
+use crate::cli::policy::PolicyArg;
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use rewardsmith::env::{ActionSpace, AssetRoots, Env};
 use rewardsmith::reward::{RewardOut, builtin_path, load_program};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
-
-/// Which actions to take.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Policy {
-    /// Uniform random actions from the env's seeded RNG stream (a uniformly drawn
-    /// index in a Discrete space).
-    Random,
-    /// All-zero actions (action 0 in a Discrete space).
-    Zero,
-}
 
 /// Arguments of `rollout`.
 #[derive(Args, Debug)]
@@ -24,9 +15,8 @@ pub struct RolloutArgs {
     /// Built-in env name or path to a spec file.
     #[arg(long)]
     env: String,
-    /// Policy to run.
-    #[arg(long, value_enum, default_value = "random")]
-    policy: Policy,
+    #[arg(long, default_value = "random", help = crate::cli::policy::HELP)]
+    policy: String,
     /// Number of env steps.
     #[arg(long, default_value_t = 1000)]
     steps: u64,
@@ -53,6 +43,10 @@ pub fn run(args: RolloutArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| builtin_path(&roots, &env.compiled().spec.rewards.reward));
     let mut program = load_program(&reward_path, &env.compiled().layout)?;
+    // Success is the env's own predicate, whichever program pays the reward.
+    let success_path = builtin_path(&roots, &env.compiled().spec.rewards.success);
+    let mut success = load_program(&success_path, &env.compiled().layout)?;
+    let policy = PolicyArg::parse(&args.policy, &env)?;
     let mut reward = RewardOut::default();
     // Write to a temporary file and rename at the end, so a crash never leaves a
     // truncated file that looks complete.
@@ -65,10 +59,7 @@ pub fn run(args: RolloutArgs) -> Result<()> {
     let mut episode = 0u64;
     let mut next = vec![0.0f32; obs.len()];
     for step in 0..args.steps {
-        let action = match args.policy {
-            Policy::Random => env.sample_action(),
-            Policy::Zero => vec![0.0; env.compiled().action_space.dim()],
-        };
+        let action = policy.action(&mut env, &obs);
         let flags = env.step_into(&action, &mut next)?;
         program
             .reward_into(env.state(), &mut reward)
@@ -86,7 +77,7 @@ pub fn run(args: RolloutArgs) -> Result<()> {
             "next_obs": next,
             "reward": reward.total,
             "reward_components": components,
-            "success": program.success(env.state())?,
+            "success": success.success(env.state())?,
             "terminated": flags.terminated,
             "truncated": flags.truncated,
             "state": env.state().to_json(),
