@@ -546,3 +546,32 @@ fn target_kl_stops_an_update_early() {
     let full = stopped("pendulum", &tmp.path().join("plain"));
     assert!(full.iter().all(Value::is_null), "{full:?}");
 }
+
+#[test]
+fn thread_count_does_not_change_the_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |j: &str| {
+        let args = [
+            "--env",
+            "cartpole",
+            "--steps",
+            "4096",
+            "--seed",
+            "2",
+            "--video-every",
+            "0",
+            "--threads",
+            j,
+        ];
+        train(&args, &tmp.path().join(format!("j{j}")))
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one["policy_hash"], two["policy_hash"]);
+    assert_eq!(one["eval"], two["eval"]);
+    rewardsmith()
+        .args(["train", "--env", "cartpole", "--threads", "0", "--out"])
+        .arg(tmp.path().join("j0"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--threads 0"));
+}

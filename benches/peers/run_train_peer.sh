@@ -5,7 +5,9 @@
 # Criterion (both tools): the mean return of the last 100 training episodes reaches 475,
 # checked after every PPO update; seconds from the start of training (env construction)
 # until then. SB3 runs rl-baselines3-zoo's CartPole-v1 PPO settings (sb3_cartpole.py);
-# rewardsmith runs `train --stop-return 475` with each env's [train] defaults.
+# rewardsmith runs `train --stop-return 475 --threads 1` with each env's [train]
+# defaults (one thread: 8 cartpoles step faster in sequence than handed between two);
+# SB3 runs once with PyTorch's default threads (the ratio's reference) and once with 1.
 # Writes target/bench/train_peer.jsonl and target/bench/train_peer.md.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -24,7 +26,7 @@ BIN="$REPO/target/release/rewardsmith"
 
 ours() { # env seed
   local dir="$RUNS/$1-s$2"
-  "$BIN" train --env "$1" --seed "$2" --stop-return "$THRESHOLD" --video-every 0 \
+  "$BIN" train --env "$1" --seed "$2" --stop-return "$THRESHOLD" --threads 1 --video-every 0 \
     --out "$dir" 2>/dev/null
   "$PY" - "$dir/summary.json" "$1" "$2" "$THRESHOLD" >>"$RESULTS" <<'PY'
 import json, sys
@@ -44,5 +46,7 @@ for seed in "${SEEDS[@]}"; do
   ours cartpole-discrete "$seed"
   ours cartpole "$seed"
   "$PY" benches/peers/sb3_cartpole.py --seed "$seed" --threshold "$THRESHOLD" --json "$RESULTS"
+  "$PY" benches/peers/sb3_cartpole.py --seed "$seed" --threshold "$THRESHOLD" --threads 1 \
+    --json "$RESULTS"
 done
 "$PY" benches/peers/train_peer_table.py "$RESULTS" --out "$OUT/train_peer.md"

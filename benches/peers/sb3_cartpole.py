@@ -11,7 +11,7 @@ Hyperparameters are rl-baselines3-zoo's tuned CartPole-v1 PPO entry
 n_steps 32, batch_size 256, gae_lambda 0.8, gamma 0.98, n_epochs 20, ent_coef 0.0,
 learning_rate lin_0.001, clip_range lin_0.2; the MlpPolicy defaults (64-64 tanh).
 
-Usage: sb3_cartpole.py --seed S [--threshold 475] [--json FILE]  (appends one line)
+Usage: sb3_cartpole.py --seed S [--threshold 475] [--threads N] [--json FILE]  (appends one line)
 """
 
 import argparse
@@ -29,6 +29,12 @@ def main():
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--threshold", type=float, default=475.0)
     p.add_argument("--steps", type=int, default=100_000, help="budget (zoo: 1e5)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch.set_num_threads(N) (default: PyTorch's, one per core); the row's tool "
+        "is then `sb3-Nthread`",
+    )
     p.add_argument("--json", help="append the result as one JSON line to this file")
     args = p.parse_args()
 
@@ -40,6 +46,8 @@ def main():
     from stable_baselines3.common.env_util import make_vec_env
 
     import_s = time.perf_counter() - t_import
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     class StopAtReturn(BaseCallback):
         """Records when the 100-episode mean first reaches the threshold, then stops."""
@@ -84,7 +92,7 @@ def main():
     model.learn(total_timesteps=args.steps, callback=cb)
     total_s = time.perf_counter() - t0
     row = {
-        "tool": "sb3",
+        "tool": f"sb3-{args.threads}thread" if args.threads else "sb3",
         "env": "CartPole-v1",
         "seed": args.seed,
         "threshold": args.threshold,

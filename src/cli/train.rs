@@ -50,6 +50,10 @@ pub struct TrainArgs {
     /// 0 writes none.
     #[arg(long, default_value_t = 50)]
     video_every: u64,
+    /// Worker threads for env stepping, reward programs and tensor ops (default: one per
+    /// core). Results do not depend on it; small envs such as cartpole run fastest on 1.
+    #[arg(long, short = 'j')]
+    threads: Option<usize>,
     /// Stop early once the mean return of the last 100 training episodes reaches R
     /// (checked after every update; recorded in summary.json as `stopped_at_return`).
     #[arg(long, value_name = "R")]
@@ -58,6 +62,15 @@ pub struct TrainArgs {
 
 /// Run `train`.
 pub fn run(args: TrainArgs) -> Result<()> {
+    if let Some(n) = args.threads {
+        if n == 0 {
+            bail!("--threads 0: expected at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("setting up the worker threads")?;
+    }
     let (cfg, dir, resume) = match &args.resume {
         Some(dir) => {
             if !args.clip.clip_goal.is_empty() {

@@ -34,7 +34,8 @@ pub struct VecEnv {
 
 impl VecEnv {
     /// Build `n` copies of `env` (a built-in name or spec path), stepped on `threads`
-    /// worker threads (`None`: one per core).
+    /// worker threads (`None`: as many as the global rayon pool, one per core unless
+    /// `train --threads` set it).
     pub fn new(
         env: &str,
         roots: &AssetRoots,
@@ -53,7 +54,7 @@ impl VecEnv {
         }
         envs.insert(0, first);
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.unwrap_or(0))
+            .num_threads(threads.unwrap_or_else(rayon::current_num_threads))
             .build()
             .map_err(|e| EnvError::Snapshot(format!("thread pool: {e}")))?;
         let dim = envs[0].compiled().obs_dim();

@@ -642,7 +642,7 @@ impl Ppo {
                     });
                 }
                 let grads = loss.backward();
-                let gp = clip_global(&self.model, &grads, self.cfg.max_grad_norm);
+                let gp = clip_global(&self.model, grads, self.cfg.max_grad_norm);
                 self.model = self.optim.step(lr, self.model.clone(), gp);
             }
         }
@@ -746,17 +746,22 @@ impl ModuleVisitor for GradVisitor<'_> {
 }
 
 /// Gradients of `model` scaled so their global L2 norm is at most `max_norm`
-/// (PyTorch's `clip_grad_norm_`, as CleanRL and SB3 use).
-fn clip_global(model: &ActorCritic, grads: &Gradients, max_norm: f64) -> GradientsParams {
+/// (PyTorch's `clip_grad_norm_`, as CleanRL and SB3 use); unscaled, without a pass over
+/// them, when the norm is already within it.
+fn clip_global(model: &ActorCritic, grads: Gradients, max_norm: f64) -> GradientsParams {
     let mut v = GradVisitor {
-        grads,
+        grads: &grads,
         coef: 1.0,
         sq_norm: 0.0,
         out: None,
     };
     model.visit(&mut v);
     let norm = v.sq_norm.sqrt();
-    v.coef = (max_norm / (norm + 1e-6)).min(1.0) as f32;
+    let coef = max_norm / (norm + 1e-6);
+    if coef >= 1.0 {
+        return GradientsParams::from_grads(grads, model);
+    }
+    v.coef = coef as f32;
     v.out = Some(GradientsParams::new());
     model.visit(&mut v);
     v.out.expect("set above")
