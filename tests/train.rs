@@ -339,9 +339,19 @@ fn resumed_sac_run_equals_uninterrupted_run() {
 fn resumed_run_equals_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     // A killed run may have written metrics past its last checkpoint: the resume drops
-    // them. Here update 4's line is appended by hand after a kill at update 3.
+    // them. Here update 4's line is appended by hand after a kill at update 3. The
+    // periodic evaluations (every 2 of the 8 updates) keep the best policy across it.
     let args = [
-        "--env", "cartpole", "--steps", "4096", "--envs", "4", "--seed", "7",
+        "--env",
+        "cartpole",
+        "--steps",
+        "4096",
+        "--envs",
+        "4",
+        "--seed",
+        "7",
+        "--eval-every",
+        "2",
     ];
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     let killed = |out: &Path| {
@@ -378,6 +388,35 @@ fn resumed_run_equals_uninterrupted_run() {
     assert_eq!(sa["policy_hash"], sb["policy_hash"]);
     assert_eq!(sa["eval"], sb["eval"]);
     assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+    assert_eq!(sa["best"], sb["best"]);
+    let best_actor = |d: &Path| std::fs::read(d.join("checkpoints/best/actor.json")).unwrap();
+    assert_eq!(best_actor(&a), best_actor(&b));
+    // Evaluations ran after updates 2, 4, 6 and 8; the best is the one with the highest
+    // success rate, then return, and `eval --checkpoint best` plays it.
+    let evals: Vec<(u64, Value)> = metrics_without_timing(&a)
+        .into_iter()
+        .filter(|m| !m["eval"].is_null())
+        .map(|m| (m["update"].as_u64().unwrap(), m["eval"].clone()))
+        .collect();
+    assert_eq!(evals.iter().map(|e| e.0).collect::<Vec<_>>(), [2, 4, 6, 8]);
+    let key = |e: &Value| {
+        (
+            e["success_rate"].as_f64().unwrap(),
+            e["mean_return"].as_f64().unwrap(),
+        )
+    };
+    let top = evals
+        .iter()
+        .fold(&evals[0], |t, e| if key(&e.1) > key(&t.1) { e } else { t });
+    assert_eq!(sa["best"]["update"], top.0);
+    assert_eq!(sa["best"]["eval"], top.1);
+    assert_eq!(json(&a.join("checkpoints/best/best.json")), sa["best"]);
+    rewardsmith()
+        .args(["eval", "--checkpoint", "best", "--episodes", "2", "--run"])
+        .arg(&a)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("success_rate"));
 }
 
 #[test]
@@ -568,6 +607,13 @@ fn thread_count_does_not_change_the_result() {
     let (one, two) = (run("1"), run("2"));
     assert_eq!(one["policy_hash"], two["policy_hash"]);
     assert_eq!(one["eval"], two["eval"]);
+    // Without --eval-every there is no best policy to evaluate.
+    rewardsmith()
+        .args(["eval", "--checkpoint", "best", "--run"])
+        .arg(tmp.path().join("j1"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no best policy"));
     rewardsmith()
         .args(["train", "--env", "cartpole", "--threads", "0", "--out"])
         .arg(tmp.path().join("j0"))

@@ -37,8 +37,13 @@ pub struct TrainArgs {
     /// Updates between checkpoints (default: the env's `[train] checkpoint_every`, else 10).
     #[arg(long)]
     checkpoint_every: Option<u64>,
+    /// Evaluate the deterministic policy every N updates (PPO) or iterations (SAC) on
+    /// `eval_episodes` held-out episodes and keep the best in `checkpoints/best`, as SB3's
+    /// `EvalCallback` (default: the env's `[train] eval_every`, else 0 = never).
+    #[arg(long, value_name = "N")]
+    eval_every: Option<u64>,
     /// Continue the run in this directory from its latest checkpoint.
-    #[arg(long, conflicts_with_all = ["env", "reward", "steps", "envs", "out", "checkpoint_every"])]
+    #[arg(long, conflicts_with_all = ["env", "reward", "steps", "envs", "out", "checkpoint_every", "eval_every"])]
     resume: Option<PathBuf>,
     /// Stop after this many updates in total, as if killed (for resume tests).
     #[arg(long, hide = true)]
@@ -97,7 +102,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 cfg.reward = std::path::absolute(r)?;
             }
             cfg.set_algo(&args.algo, &roots)?;
-            cfg.override_run(args.steps, args.envs, args.checkpoint_every);
+            cfg.override_run(&run::RunOverrides {
+                steps: args.steps,
+                envs: args.envs,
+                checkpoint_every: args.checkpoint_every,
+                eval_every: args.eval_every,
+            });
             cfg.seed = args.seed;
             cfg.device = args.device.clone();
             cfg.clip = args.clip.config(args.reward.is_some())?;
@@ -179,6 +189,10 @@ pub struct EvalArgs {
     /// Seed of the first episode (default: the run's seed + 10000, as its summary).
     #[arg(long)]
     seed: Option<u64>,
+    /// Which policy: the `latest` checkpoint's or the `best` one the periodic
+    /// evaluations kept (`train --eval-every`).
+    #[arg(long, default_value = "latest", value_parser = ["latest", "best"])]
+    checkpoint: String,
     /// Also record the first episode to this file: a GIF (plus an MP4 beside it when
     /// ffmpeg is on PATH), or an MP4 if the name ends in `.mp4`.
     #[arg(long)]
@@ -188,7 +202,18 @@ pub struct EvalArgs {
 /// Run `eval`: the latest checkpoint's deterministic policy (mean action).
 pub fn eval(args: EvalArgs) -> Result<()> {
     let cfg = RunConfig::load(&args.run)?;
-    let actor = run::load_actor(&args.run)?;
+    let actor = if args.checkpoint == "best" {
+        let best = run::best_dir(&args.run);
+        if !best.join("actor.json").is_file() {
+            bail!(
+                "{}: no best policy (train with --eval-every N to keep one)",
+                args.run.display()
+            );
+        }
+        run::load_actor(&best)?
+    } else {
+        run::load_actor(&args.run)?
+    };
     let r = run::evaluate(
         &cfg,
         &actor,

@@ -113,6 +113,8 @@ pub struct TrainSpec {
     pub checkpoint_every: Option<u64>,
     /// Episodes of the final deterministic evaluation.
     pub eval_episodes: Option<usize>,
+    /// Updates between evaluations that keep the best policy (0: none).
+    pub eval_every: Option<u64>,
 }
 
 /// Timing and physics settings.

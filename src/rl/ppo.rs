@@ -98,6 +98,10 @@ pub struct PpoConfig {
     pub checkpoint_every: u64,
     /// Episodes of the final deterministic evaluation (ours).
     pub eval_episodes: usize,
+    /// Updates between deterministic evaluations that keep the best policy in
+    /// `checkpoints/best` (SB3's `EvalCallback`); 0: none (ours).
+    #[serde(default)]
+    pub eval_every: u64,
 }
 
 impl Default for PpoConfig {
@@ -131,6 +135,7 @@ impl Default for PpoConfig {
             log_std_init: 0.0,
             checkpoint_every: 10,
             eval_episodes: 10,
+            eval_every: 0,
         }
     }
 }
@@ -164,7 +169,8 @@ impl PpoConfig {
             hidden,
             log_std_init,
             checkpoint_every,
-            eval_episodes
+            eval_episodes,
+            eval_every
         );
         if let Some(kl) = t.target_kl {
             self.target_kl = Some(kl);

@@ -67,6 +67,10 @@ pub struct SacConfig {
     pub checkpoint_every: u64,
     /// Episodes of the final deterministic evaluation (ours).
     pub eval_episodes: usize,
+    /// Iterations between deterministic evaluations that keep the best policy in
+    /// `checkpoints/best` (SB3's `EvalCallback`); 0: none (ours).
+    #[serde(default)]
+    pub eval_every: u64,
 }
 
 impl Default for SacConfig {
@@ -91,6 +95,7 @@ impl Default for SacConfig {
             log_every: 1000,
             checkpoint_every: 10,
             eval_episodes: 10,
+            eval_every: 0,
         }
     }
 }

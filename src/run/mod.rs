@@ -119,17 +119,27 @@ impl RunConfig {
         Ok(())
     }
 
-    /// Set total steps, envs and checkpoint interval of the chosen algorithm.
-    pub fn override_run(&mut self, steps: Option<u64>, envs: Option<usize>, every: Option<u64>) {
+    /// Set total steps, envs, checkpoint and evaluation intervals of the chosen algorithm.
+    pub fn override_run(&mut self, o: &RunOverrides) {
         if let Some(p) = &mut self.ppo {
-            p.total_steps = steps.unwrap_or(p.total_steps);
-            p.n_envs = envs.unwrap_or(p.n_envs);
-            p.checkpoint_every = every.unwrap_or(p.checkpoint_every).max(1);
+            p.total_steps = o.steps.unwrap_or(p.total_steps);
+            p.n_envs = o.envs.unwrap_or(p.n_envs);
+            p.checkpoint_every = o.checkpoint_every.unwrap_or(p.checkpoint_every).max(1);
+            p.eval_every = o.eval_every.unwrap_or(p.eval_every);
         }
         if let Some(p) = &mut self.sac {
-            p.total_steps = steps.unwrap_or(p.total_steps);
-            p.n_envs = envs.unwrap_or(p.n_envs);
-            p.checkpoint_every = every.unwrap_or(p.checkpoint_every).max(1);
+            p.total_steps = o.steps.unwrap_or(p.total_steps);
+            p.n_envs = o.envs.unwrap_or(p.n_envs);
+            p.checkpoint_every = o.checkpoint_every.unwrap_or(p.checkpoint_every).max(1);
+            p.eval_every = o.eval_every.unwrap_or(p.eval_every);
+        }
+    }
+
+    /// Updates (PPO) or iterations (SAC) between best-policy evaluations; 0: none.
+    pub fn eval_every(&self) -> u64 {
+        match self.algo.as_str() {
+            "ppo" => self.ppo.as_ref().map_or(0, |p| p.eval_every),
+            _ => self.sac.as_ref().map_or(0, |s| s.eval_every),
         }
     }
 
@@ -185,6 +195,19 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// Command-line overrides of a run's shape (`None`: keep the configured value).
+#[derive(Debug, Clone, Default)]
+pub struct RunOverrides {
+    /// Total env steps.
+    pub steps: Option<u64>,
+    /// Parallel envs.
+    pub envs: Option<usize>,
+    /// Updates between checkpoints.
+    pub checkpoint_every: Option<u64>,
+    /// Updates between best-policy evaluations.
+    pub eval_every: Option<u64>,
+}
+
 /// One line of `metrics.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
@@ -210,6 +233,9 @@ pub struct Metrics {
     /// Seconds of this update spent rendering and scoring frames for the CLIP reward.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_s: Option<f64>,
+    /// The best-policy evaluation run after this update (`eval_every`), if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval: Option<EvalResult>,
     /// Wall-clock seconds since the run started (summed over resumes).
     pub wall_s: f64,
 }
@@ -250,7 +276,34 @@ pub struct Summary {
     /// When `--stop-return` ended the run early: where the return threshold was met.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_at_return: Option<ReturnReached>,
+    /// With `eval_every`: the policy kept in `checkpoints/best` and its evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<BestPolicy>,
 }
+
+/// The best policy of the periodic evaluations, kept in `checkpoints/best/` (its
+/// `actor.json` and this as `best.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestPolicy {
+    /// Updates done when it was evaluated.
+    pub update: u64,
+    /// Env steps done when it was evaluated.
+    pub global_step: u64,
+    /// Its evaluation (episodes seeded from the run's seed + [`BEST_EVAL_SEED`]).
+    pub eval: EvalResult,
+}
+
+impl BestPolicy {
+    /// Higher success rate, then higher mean return.
+    fn beats(&self, other: &BestPolicy) -> bool {
+        (self.eval.success_rate, self.eval.mean_return)
+            > (other.eval.success_rate, other.eval.mean_return)
+    }
+}
+
+/// Seed offset of the periodic best-policy evaluations: episodes apart from the final
+/// evaluation's (seed + 10,000), so picking the best does not also grade it.
+pub const BEST_EVAL_SEED: u64 = 30_000;
 
 /// Episodes in the rolling mean that `--stop-return` watches: the last 100, as
 /// Stable-Baselines3 reports `rollout/ep_rew_mean` (`stats_window_size` = 100).
@@ -425,6 +478,7 @@ pub fn train(
     let mut wall0 = 0.0;
     let mut clip0 = 0.0;
     let mut recent = std::collections::VecDeque::with_capacity(RETURN_WINDOW);
+    let mut best: Option<BestPolicy> = None;
     if opts.resume {
         let ck = latest_checkpoint(dir).ok_or_else(|| RunError::NothingToResume {
             dir: dir.to_path_buf(),
@@ -441,6 +495,9 @@ pub fn train(
         wall0 = meta.wall_s;
         clip0 = meta.clip_s;
         recent.extend(meta.recent_returns);
+        // A best policy found after the checkpoint is found again (the run repeats
+        // exactly), so only one from before it counts.
+        best = read_best(dir)?.filter(|b| b.update <= ppo.update());
         // Drop metrics written after the checkpoint (the killed part of the run).
         let kept: Vec<String> = std::fs::read_to_string(&metrics_path)
             .unwrap_or_default()
@@ -520,6 +577,21 @@ pub fn train(
             wall(&start),
         );
         m.clip_s = cfg.clip.is_some().then(|| drv.clip_seconds() - clip_before);
+        let eval_every = cfg.eval_every();
+        if eval_every > 0 && (ppo.update().is_multiple_of(eval_every) || ppo.done()) {
+            let actor = ppo.actor();
+            let eval = evaluate(cfg, &actor, eval_episodes, cfg.seed + BEST_EVAL_SEED)?;
+            let found = BestPolicy {
+                update: ppo.update(),
+                global_step: ppo.global_step(),
+                eval: eval.clone(),
+            };
+            if best.as_ref().is_none_or(|b| found.beats(b)) {
+                write_best(dir, &actor, &found)?;
+                best = Some(found);
+            }
+            m.eval = Some(eval);
+        }
         let mut line = serde_json::to_string(&m).map_err(RunError::encode(&metrics_path))?;
         line.push('\n');
         metrics_file
@@ -559,6 +631,7 @@ pub fn train(
         policy_hash: policy_hash(&actor),
         clip_s: cfg.clip.is_some().then(|| clip0 + drv.clip_seconds()),
         stopped_at_return: reached,
+        best,
     };
     let path = dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary).map_err(RunError::encode(&path))?;
@@ -567,6 +640,36 @@ pub fn train(
         eprintln!("warning: curves.png not drawn: {}", crate::error::Chain(&e));
     }
     Ok(Some(summary))
+}
+
+/// Directory of the best policy in a run.
+pub fn best_dir(dir: &Path) -> PathBuf {
+    dir.join("checkpoints").join("best")
+}
+
+/// Keep `actor` as the run's best policy: `checkpoints/best/actor.json`, then its
+/// record `best.json`, each written atomically.
+fn write_best(dir: &Path, actor: &Actor, best: &BestPolicy) -> Result<(), RunError> {
+    let bd = best_dir(dir);
+    std::fs::create_dir_all(&bd).map_err(RunError::io("creating", &bd))?;
+    let path = bd.join("actor.json");
+    let bytes = serde_json::to_vec(actor).map_err(RunError::encode(&path))?;
+    write_atomic(&path, &bytes)?;
+    let path = bd.join("best.json");
+    let bytes = serde_json::to_vec_pretty(best).map_err(RunError::encode(&path))?;
+    write_atomic(&path, &bytes)
+}
+
+/// The record of a run's best policy, if it has one.
+fn read_best(dir: &Path) -> Result<Option<BestPolicy>, RunError> {
+    let path = best_dir(dir).join("best.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path).map_err(RunError::io("reading", &path))?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(RunError::parse(path))
 }
 
 /// The scalars of a metrics line under CleanRL's TensorBoard tags.
@@ -585,6 +688,9 @@ fn tb_scalars(m: &Metrics) -> Vec<(String, f64)> {
         ("losses/clipfrac", Some(s.clip_frac)),
         ("losses/explained_variance", Some(s.explained_var)),
         ("losses/alpha", s.alpha),
+        // SB3's EvalCallback tags.
+        ("eval/mean_reward", m.eval.as_ref().map(|e| e.mean_return)),
+        ("eval/success_rate", m.eval.as_ref().map(|e| e.success_rate)),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
@@ -622,6 +728,7 @@ fn metrics_line(
         stats,
         steps_per_s: ppo.steps_per_iteration() as f64 / secs.max(1e-9),
         clip_s: None,
+        eval: None,
         wall_s,
     }
 }
@@ -693,11 +800,16 @@ fn checkpoint(
     Ok(())
 }
 
-/// Load the deterministic policy of a run's latest checkpoint.
+/// Load the deterministic policy of a run's latest checkpoint, or of a checkpoint
+/// directory itself (one holding `actor.json`, such as `checkpoints/best`).
 pub fn load_actor(dir: &Path) -> Result<Actor, RunError> {
-    let ck = latest_checkpoint(dir).ok_or_else(|| RunError::NoCheckpoint {
-        dir: dir.to_path_buf(),
-    })?;
+    let ck = if dir.join("actor.json").is_file() {
+        dir.to_path_buf()
+    } else {
+        latest_checkpoint(dir).ok_or_else(|| RunError::NoCheckpoint {
+            dir: dir.to_path_buf(),
+        })?
+    };
     let p = ck.join("actor.json");
     let bytes = std::fs::read(&p).map_err(RunError::io("reading", &p))?;
     serde_json::from_slice(&bytes).map_err(RunError::parse(p))
