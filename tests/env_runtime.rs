@@ -484,3 +484,57 @@ fn arm_push_is_solved_by_a_scripted_pusher() {
     // Seeds 0-39: 36 succeed; the misses end 4.4, 4.6, 4.9 and 10 cm away.
     assert!(solved >= 36, "{solved}/{episodes} pushed within 3 cm");
 }
+
+/// arm-push's expert reward pays for pushing, not for parking: over an episode, the
+/// scripted pusher earns more than the same script frozen at the push pose (the trap
+/// a reward paying for the cube's distance to the target once the tool is near it set:
+/// PPO parked there, and beside the cube on the wrong side, on 8 of 10 failed episodes).
+#[test]
+fn arm_push_reward_pays_pushing_over_parking() {
+    use rewardsmith::reward::{RewardOut, builtin_path, load_program};
+    let roots = repo_roots();
+    let mut env = Env::load("arm-push", &roots).expect("load");
+    let path = builtin_path(&roots, &env.compiled().spec.rewards.reward);
+    let mut program = load_program(&path, &env.compiled().layout).expect("reward program");
+    let mut out = RewardOut::default();
+    let mut episode = |env: &mut Env, seed: u64, park: bool| -> f64 {
+        env.reset(Some(seed)).expect("reset");
+        let mut pusher = ScriptedPusher::default();
+        let mut total = 0.0;
+        loop {
+            let act = pusher.act(env.state());
+            if park {
+                // Stop at the push pose: never start the push.
+                pusher.pushing = false;
+            }
+            let (_, flags) = env.step(&act).expect("step");
+            program.reward_into(env.state(), &mut out).expect("reward");
+            total += out.total;
+            if flags.terminated || flags.truncated {
+                return total;
+            }
+        }
+    };
+    let mut compared = 0;
+    for seed in 0..10 {
+        env.reset(Some(seed)).expect("reset");
+        let s = env.state();
+        let cube = s.bodies[s.layout.body_index("cube").expect("cube")].pos;
+        if (cube[0] - s.task[0]).hypot(cube[1] - s.task[1]) < 0.05 {
+            // Already (nearly) at the goal: holding still is the right answer.
+            continue;
+        }
+        let (push, park) = (
+            episode(&mut env, seed, false),
+            episode(&mut env, seed, true),
+        );
+        assert!(
+            push > park + 200.0,
+            "seed {seed}: pushing earned {push:.1}, parking {park:.1}"
+        );
+        compared += 1;
+    }
+    // Seeds 0-9: seed 0's target starts within 3 cm of the cube; pushing earns 524-741
+    // on the others, parking ~205.
+    assert!(compared >= 8, "{compared} seeds compared");
+}
