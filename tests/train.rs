@@ -621,3 +621,28 @@ fn thread_count_does_not_change_the_result() {
         .failure()
         .stderr(predicate::str::contains("--threads 0"));
 }
+
+#[test]
+fn a_failing_video_warns_and_training_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    // `videos` is a file, so no GIF can be written into it.
+    std::fs::write(out.join("videos"), "not a directory").unwrap();
+    rewardsmith()
+        .args([
+            "train",
+            "--env",
+            "cartpole",
+            "--steps",
+            "2048",
+            "--video-every",
+            "1",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").and(predicate::str::contains("video")));
+    assert!(out.join("summary.json").exists());
+}

@@ -357,16 +357,21 @@ pub struct TrainOptions {
 const TRAIN_VIDEO_STEPS: u32 = 300;
 
 /// Write `videos/<name>.gif` of one deterministic episode of `actor`.
-fn training_video(cfg: &RunConfig, dir: &Path, actor: &Actor, name: &str) -> Result<(), RunError> {
+/// A video is a view of the run, not part of it: one that fails is reported as a
+/// warning and training goes on.
+fn training_video(cfg: &RunConfig, dir: &Path, actor: &Actor, name: &str) {
     let write = || -> Result<(), RunError> {
         let v = video::record_episode(cfg, actor, cfg.seed + 20_000, TRAIN_VIDEO_STEPS)?;
         video::write_video(&dir.join("videos").join(format!("{name}.gif")), &v)?;
         Ok(())
     };
-    write().map_err(|e| RunError::Video {
-        name: name.to_string(),
-        source: Box::new(e),
-    })
+    if let Err(e) = write() {
+        let e = RunError::Video {
+            name: name.to_string(),
+            source: Box::new(e),
+        };
+        eprintln!("warning: {}", crate::error::Chain(&e));
+    }
 }
 
 /// The update device for a device name.
@@ -614,13 +619,13 @@ pub fn train(
             && !ppo.done()
         {
             let name = format!("update-{:06}", ppo.update());
-            training_video(cfg, dir, &ppo.actor(), &name)?;
+            training_video(cfg, dir, &ppo.actor(), &name);
         }
     }
     let train_wall = wall(&start);
     let actor = ppo.actor();
     if opts.video_every.is_some() {
-        training_video(cfg, dir, &actor, "final")?;
+        training_video(cfg, dir, &actor, "final");
     }
     let eval = evaluate(cfg, &actor, eval_episodes, cfg.seed + 10_000)?;
     let summary = Summary {
