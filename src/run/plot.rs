@@ -91,14 +91,29 @@ fn draw(rows: &[Metrics], png: &Path, text: bool) -> Result<(), DrawError> {
         .iter()
         .map(|n| (n.clone(), pts(&|m| m.components.get(n).copied())))
         .collect();
+    // Training episodes, and the periodic deterministic evaluations where the run has
+    // them (`eval_every`).
+    let with_eval = |train: Series, eval: Vec<(f64, f64)>| -> Vec<Series> {
+        let mut v = vec![train];
+        if !eval.is_empty() {
+            v.push(("deterministic eval".into(), eval));
+        }
+        v
+    };
     let plots: [(&str, Vec<Series>); 3] = [
         (
             "episode return",
-            vec![("return".into(), pts(&|m| m.ep_return))],
+            with_eval(
+                ("training episodes".into(), pts(&|m| m.ep_return)),
+                pts(&|m| m.eval.as_ref().map(|e| e.mean_return)),
+            ),
         ),
         (
             "success rate",
-            vec![("success".into(), pts(&|m| m.success_rate))],
+            with_eval(
+                ("training episodes".into(), pts(&|m| m.success_rate)),
+                pts(&|m| m.eval.as_ref().map(|e| e.success_rate)),
+            ),
         ),
         ("reward components (per-step mean)", comps),
     ];
