@@ -135,31 +135,53 @@ impl VecEnv {
             });
         }
         let b = &mut self.batch;
-        let envs = &mut self.envs;
-        self.pool.install(|| {
-            envs.par_iter_mut()
-                .zip(b.obs.par_chunks_mut(dim))
-                .zip(b.final_obs.par_chunks_mut(dim))
-                .zip(b.states.par_iter_mut())
-                .zip(b.flags.par_iter_mut())
-                .zip(actions.par_chunks(adim))
+        let step_one = |i: usize,
+                        env: &mut Env,
+                        (obs, fin): (&mut [f32], &mut [f32]),
+                        state: &mut State,
+                        flags: &mut StepFlags,
+                        act: &[f64]| {
+            *flags = env.step_into(act, fin).map_err(|e| match e {
+                EnvError::BadAction { message, .. } => EnvError::BadAction { env: i, message },
+                other => other,
+            })?;
+            state.clone_from(env.state());
+            if flags.terminated || flags.truncated {
+                obs.copy_from_slice(&env.reset(None)?);
+            } else {
+                obs.copy_from_slice(fin);
+            }
+            Ok::<_, EnvError>(())
+        };
+        if self.pool.current_num_threads() == 1 {
+            // On one worker, step on this thread: handing each step to the pool and
+            // waiting for it cost more than a small env's physics (cartpole).
+            self.envs
+                .iter_mut()
+                .zip(b.obs.chunks_mut(dim))
+                .zip(b.final_obs.chunks_mut(dim))
+                .zip(b.states.iter_mut())
+                .zip(b.flags.iter_mut())
+                .zip(actions.chunks(adim))
                 .enumerate()
                 .try_for_each(|(i, (((((env, obs), fin), state), flags), act))| {
-                    *flags = env.step_into(act, fin).map_err(|e| match e {
-                        EnvError::BadAction { message, .. } => {
-                            EnvError::BadAction { env: i, message }
-                        }
-                        other => other,
-                    })?;
-                    state.clone_from(env.state());
-                    if flags.terminated || flags.truncated {
-                        obs.copy_from_slice(&env.reset(None)?);
-                    } else {
-                        obs.copy_from_slice(fin);
-                    }
-                    Ok::<_, EnvError>(())
-                })
-        })?;
+                    step_one(i, env, (obs, fin), state, flags, act)
+                })?;
+        } else {
+            let envs = &mut self.envs;
+            self.pool.install(|| {
+                envs.par_iter_mut()
+                    .zip(b.obs.par_chunks_mut(dim))
+                    .zip(b.final_obs.par_chunks_mut(dim))
+                    .zip(b.states.par_iter_mut())
+                    .zip(b.flags.par_iter_mut())
+                    .zip(actions.par_chunks(adim))
+                    .enumerate()
+                    .try_for_each(|(i, (((((env, obs), fin), state), flags), act))| {
+                        step_one(i, env, (obs, fin), state, flags, act)
+                    })
+            })?;
+        }
         Ok(&self.batch)
     }
 }
