@@ -45,7 +45,7 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Run a list or grid of training runs in a worker pool; write results.csv/.md.
     Batch(cli::batch::BatchArgs),
-    /// Evaluate a run's latest checkpoint with the deterministic policy.
+    /// Evaluate a run's latest (or best) checkpoint with the deterministic policy.
     Eval(cli::train::EvalArgs),
     /// Watch an env live in a window (bevy): a policy or a run acting, the reward and its
     /// components plotted, reward hot reload, runs compared side by side.

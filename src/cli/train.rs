@@ -199,7 +199,7 @@ pub struct EvalArgs {
     video: Option<PathBuf>,
 }
 
-/// Run `eval`: the latest checkpoint's deterministic policy (mean action).
+/// Run `eval`: the deterministic policy (mean action) of the latest or the best checkpoint.
 pub fn eval(args: EvalArgs) -> Result<()> {
     let cfg = RunConfig::load(&args.run)?;
     let actor = if args.checkpoint == "best" {
