@@ -494,9 +494,7 @@ pub fn train(
         let (state, _) = bincode::serde::decode_from_slice(&state, bincode::config::standard())
             .map_err(RunError::parse(path))?;
         drv.load(state)?;
-        let path = ck.join("meta.json");
-        let bytes = std::fs::read(&path).map_err(RunError::io("reading", &path))?;
-        let meta: CheckpointMeta = serde_json::from_slice(&bytes).map_err(RunError::parse(path))?;
+        let meta: CheckpointMeta = read_json(&ck.join("meta.json"))?;
         wall0 = meta.wall_s;
         clip0 = meta.clip_s;
         recent.extend(meta.recent_returns);
@@ -671,10 +669,13 @@ fn read_best(dir: &Path) -> Result<Option<BestPolicy>, RunError> {
     if !path.exists() {
         return Ok(None);
     }
-    let bytes = std::fs::read(&path).map_err(RunError::io("reading", &path))?;
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(RunError::parse(path))
+    read_json(&path).map(Some)
+}
+
+/// Read and parse a JSON file of the run directory.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunError> {
+    let bytes = std::fs::read(path).map_err(RunError::io("reading", path))?;
+    serde_json::from_slice(&bytes).map_err(RunError::parse(path))
 }
 
 /// The scalars of a metrics line under CleanRL's TensorBoard tags.
@@ -815,9 +816,7 @@ pub fn load_actor(dir: &Path) -> Result<Actor, RunError> {
             dir: dir.to_path_buf(),
         })?
     };
-    let p = ck.join("actor.json");
-    let bytes = std::fs::read(&p).map_err(RunError::io("reading", &p))?;
-    serde_json::from_slice(&bytes).map_err(RunError::parse(p))
+    read_json(&ck.join("actor.json"))
 }
 
 /// [`load_actor`], checked to read `env`'s observations (a run of another env fails).
