@@ -286,7 +286,7 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
     let layout = StateLayout {
         bodies: body_names.clone(),
         joints: joints.clone(),
-        actuators: spec.controls().into_iter().map(|c| c.name).collect(),
+        actuators: controls.into_iter().map(|c| c.name).collect(),
         task,
         dt: spec.sim.control_dt,
     };

@@ -651,7 +651,7 @@ fn compile(spec: EnvSpec, file: &Path, layout: Arc<StateLayout>) -> Result<Compi
             ObsTerm::LastAction => (
                 ObsOp::LastAction,
                 "last_action".to_string(),
-                spec.controls().len(),
+                layout.actuators.len(),
             ),
         };
         obs.push(op);
