@@ -8,13 +8,20 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::env::spec::{ActuatorKind, EeControlSpec, EnvSpec, ShapeSpec};
+use crate::env::convert::{joint_axis, v3};
+use crate::env::spec::{ActuatorKind, Control, EeControlSpec, EnvSpec, ShapeSpec};
 use crate::env::state::{JointInfo, JointKind, StateLayout, TaskParamInfo};
 use crate::env::world::{Actuator, EeDrive, World};
 use crate::env::{AssetRoots, EnvError};
 
-/// Build the world described by `spec` (read from `file`), with robots found under `roots`.
-pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<World, EnvError> {
+/// Build the world described by `spec` (read from `file`), with robots found under `roots`;
+/// `controls` is `spec.controls()`, computed once by the caller.
+pub fn build_world(
+    spec: &EnvSpec,
+    controls: &[Control],
+    file: &Path,
+    roots: &AssetRoots,
+) -> Result<World, EnvError> {
     let mut phys = PhysicsWorld {
         gravity: v3(spec.sim.gravity),
         ..Default::default()
@@ -192,7 +199,6 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
     };
     let joint_names = || joints.iter().map(|j| j.name.as_str()).collect::<Vec<_>>();
 
-    let controls = spec.controls();
     let mut actuators = Vec::new();
     for (i, a) in spec.actuators.iter().enumerate() {
         let joint = joints
@@ -286,7 +292,7 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
     let layout = StateLayout {
         bodies: body_names.clone(),
         joints: joints.clone(),
-        actuators: controls.into_iter().map(|c| c.name).collect(),
+        actuators: controls.iter().map(|c| c.name.clone()).collect(),
         task,
         dt: spec.sim.control_dt,
     };
@@ -384,14 +390,6 @@ fn subtree(root: usize, edges: &[(usize, usize)]) -> Vec<usize> {
     out
 }
 
-/// The free axis of a joint kind in rapier's joint frame.
-pub(crate) fn joint_axis(kind: JointKind) -> JointAxis {
-    match kind {
-        JointKind::Revolute => JointAxis::AngX,
-        JointKind::Prismatic => JointAxis::LinX,
-    }
-}
-
 /// A z-up heightfield collider from `heights[i][j]` (i along x, j along y).
 fn heightfield(heights: &[Vec<f64>], size: [f64; 3]) -> ColliderBuilder {
     let nx = heights.len();
@@ -401,9 +399,4 @@ fn heightfield(heights: &[Vec<f64>], size: [f64; 3]) -> ColliderBuilder {
     let grid = Array2::from_fn(ny, nx, |r, c| heights[c][ny - 1 - r] as Real);
     let scale = Vector::new(size[0] as Real, size[2] as Real, size[1] as Real);
     ColliderBuilder::heightfield(grid, scale).rotation(Vector::X * std::f32::consts::FRAC_PI_2)
-}
-
-/// `[f64; 3]` → rapier vector.
-pub(crate) fn v3(a: [f64; 3]) -> Vector {
-    Vector::new(a[0] as Real, a[1] as Real, a[2] as Real)
 }

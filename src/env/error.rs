@@ -94,3 +94,17 @@ impl EnvError {
         }
     }
 }
+
+/// Turns a TOML error into "line L, column C: message" (the parser gives a byte span).
+pub(crate) fn toml_position(text: &str, err: &toml::de::Error) -> String {
+    let msg = err.message().trim().to_string();
+    match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
+    }
+}

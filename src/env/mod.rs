@@ -1,18 +1,26 @@
 //! Environments: specs, rapier worlds, vectorized stepping, and the `State` view.
 
+pub mod actuation;
 mod build;
+pub mod compile;
+mod convert;
 mod error;
 pub mod gym;
+pub mod registry;
+pub mod space;
 pub mod spec;
 pub mod state;
+pub mod train_spec;
+mod validate;
 pub mod vec_env;
 pub mod world;
 
+pub use compile::{CompiledSpec, ObsBlock};
 pub use error::EnvError;
-pub use gym::{
-    ActionSpace, BoxSpace, CompiledSpec, DiscreteSpace, Env, EnvSnapshot, ObsBlock, StepFlags,
-};
-pub use spec::{AssetRoots, EnvSpec};
+pub use gym::{Env, EnvSnapshot, StepFlags};
+pub use registry::AssetRoots;
+pub use space::{ActionSpace, BoxSpace, DiscreteSpace};
+pub use spec::EnvSpec;
 pub use state::{BodyState, JointInfo, JointKind, JointState, State, StateLayout, TaskParamInfo};
 pub use vec_env::{StepBatch, VecEnv};
 pub use world::World;

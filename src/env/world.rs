@@ -4,7 +4,7 @@ use rapier3d::prelude::*;
 use std::sync::Arc;
 
 use crate::env::EnvError;
-use crate::env::build::joint_axis;
+use crate::env::convert::{joint_axis, v3};
 use crate::env::spec::ActuatorKind;
 use crate::env::state::{BodyState, JointKind, JointState, StateLayout};
 
@@ -454,8 +454,8 @@ impl World {
     pub(crate) fn perturb_body(&mut self, b: usize, dp: [f64; 3], yaw: f64, dv: [f64; 3]) {
         let pivot = self.phys.bodies[self.bodies[b]].translation();
         let r = Rotation::from_axis_angle(Vector::Z, yaw as Real);
-        let dp = crate::env::build::v3(dp);
-        let dv = crate::env::build::v3(dv);
+        let dp = v3(dp);
+        let dv = v3(dv);
         for &i in &self.subtrees[b] {
             let rb = &mut self.phys.bodies[self.bodies[i]];
             let pos = *rb.position();
@@ -468,7 +468,7 @@ impl World {
     /// Place body `b` at `pos` (used for goal markers that follow a task parameter).
     pub(crate) fn place_body(&mut self, b: usize, pos: [f64; 3]) {
         let rb = &mut self.phys.bodies[self.bodies[b]];
-        rb.set_translation(crate::env::build::v3(pos), true);
+        rb.set_translation(v3(pos), true);
     }
 
     /// Encode the physics state.
