@@ -9,6 +9,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+/// ln(2π), the constant of the Gaussian log-density `-(x-μ)²/2σ² - ln σ - ln(2π)/2`
+/// (PPO's and SAC's log-probabilities and entropy).
+pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_3;
+
 /// Hidden-layer activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

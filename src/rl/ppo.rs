@@ -23,7 +23,7 @@ use crate::env::ActionSpace;
 use crate::env::spec::TrainSpec;
 use crate::rl::driver::EnvDriver;
 use crate::rl::normalize::RunningMeanStd;
-use crate::rl::policy::{Activation, ActorCritic, Head, sample_categorical};
+use crate::rl::policy::{Activation, ActorCritic, Head, LN_2PI, sample_categorical};
 use crate::rl::{Actor, BoxMap, RlError, box_action, read_state, write_state};
 
 /// Every PPO hyperparameter. Defaults are CleanRL's `ppo_continuous_action.py`
@@ -331,8 +331,6 @@ pub struct Ppo {
     /// Actor outputs: the Box dimension, or the number of discrete actions.
     out_dim: usize,
 }
-
-const LN_2PI: f64 = 1.837_877_066_409_345_3;
 
 impl Ppo {
     /// Fresh networks and optimizer on `device` (an autodiff device), seeded by `seed`,

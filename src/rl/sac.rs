@@ -16,13 +16,13 @@ use std::path::Path;
 use crate::env::BoxSpace;
 use crate::rl::RlError;
 use crate::rl::driver::EnvDriver;
+use crate::rl::policy::LN_2PI;
 use crate::rl::policy::{Activation, HostMlp, Mlp};
 use crate::rl::ppo::{RngState, UpdateStats};
 use crate::rl::{Actor, Learner, read_state, write_state};
 
 const LOG_STD_MIN: f64 = -5.0;
 const LOG_STD_MAX: f64 = 2.0;
-const LN_2PI: f64 = 1.837_877_066_409_345_3;
 
 /// Every SAC hyperparameter; defaults are CleanRL's `sac_continuous_action.py` unless noted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,8 +10,8 @@ use std::time::Instant;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
-use super::app::{Failure, Playback, Sims};
 use super::overlay::OverlayState;
+use super::resources::{Failure, Playback, Sims};
 use super::sim::Sim;
 use super::{Output, ViewerError};
 use crate::error::Chain;

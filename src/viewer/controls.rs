@@ -5,34 +5,11 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 
 use super::SPEED_RANGE;
-use super::app::{Comparing, Failure, Playback, Sims, Views};
 use super::camera::ViewCamera;
 use super::inspect::Inspected;
 use super::overlay::OverlayState;
 use super::pick::{pick_body, viewport_ray};
-
-/// The keys, as the on-screen help lists them.
-pub const HELP: &str = "\
-space  play / pause
-. or N single step
-R      reset (next seed)
-[ ]    speed down / up
-C      back to the env camera
-F      follow the next body
-V      start / stop recording a GIF
-H      hide / show this help
-Esc    quit
-drag   left: orbit, right: pan
-wheel  zoom";
-
-/// The click, outside a comparison.
-pub const HELP_PICK: &str = "click  inspect a body (sky: none)";
-
-/// Extra keys in a comparison.
-pub const HELP_COMPARE: &str = "\
-1-9 or click  rank the viewport next
-Backspace     take back the last rank
-Enter         submit the ranking";
+use super::resources::{Comparing, Failure, Playback, Sims, Views};
 
 /// The digit keys that rank viewports 1–9.
 const DIGITS: [KeyCode; 9] = [

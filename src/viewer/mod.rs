@@ -27,12 +27,14 @@ pub mod compare;
 mod controls;
 mod error;
 pub mod inspect;
+mod keys;
 pub mod layout;
 pub mod mesh;
 mod overlay;
 pub mod pick;
 pub mod plot;
 pub mod reload;
+mod resources;
 pub mod sim;
 
 use std::path::PathBuf;

@@ -8,12 +8,12 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
-use super::app::{Comparing, Playback, Sims, Views};
 use super::camera::ViewCamera;
-use super::controls::{HELP, HELP_COMPARE, HELP_PICK};
 use super::inspect::{self, Inspected};
+use super::keys::{HELP, HELP_COMPARE, HELP_PICK};
 use super::layout::{FONT_SIZE, PANEL_PAD, PANEL_W, PLOT_H, PLOT_MARGIN, ROWS, SECTION_GAP};
 use super::plot;
+use super::resources::{Comparing, Playback, Sims, Views};
 
 /// Plot width in pixels.
 const PLOT_W: u32 = PANEL_W - 2 * PANEL_PAD;
