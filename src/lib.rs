@@ -6,6 +6,8 @@
 
 pub mod env;
 pub mod error;
+pub mod exec;
+pub mod fs;
 pub mod render;
 pub mod reward;
 pub mod rl;

@@ -4,6 +4,7 @@ use crate::cli::policy::PolicyArg;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rewardsmith::env::{ActionSpace, AssetRoots, Env};
+use rewardsmith::fs::AtomicFile;
 use rewardsmith::reward::{RewardOut, builtin_path, load_program};
 use serde_json::json;
 use std::io::Write;
@@ -48,12 +49,9 @@ pub fn run(args: RolloutArgs) -> Result<()> {
     let mut success = load_program(&success_path, &env.compiled().layout)?;
     let policy = PolicyArg::parse(&args.policy, &env)?;
     let mut reward = RewardOut::default();
-    // Write to a temporary file and rename at the end, so a crash never leaves a
-    // truncated file that looks complete.
-    let tmp = args.out.with_extension("jsonl.tmp");
-    let file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let mut out = std::io::BufWriter::new(file);
+    // Written beside the target and moved into place at the end, so a crash never
+    // leaves a truncated file that looks complete.
+    let mut out = std::io::BufWriter::new(AtomicFile::create(&args.out)?);
     let bar = crate::cli::progress_bar(args.steps, "steps");
     let mut obs = env.reset(Some(args.seed))?;
     let mut episode = 0u64;
@@ -96,10 +94,10 @@ pub fn run(args: RolloutArgs) -> Result<()> {
         }
         bar.inc(1);
     }
-    out.flush()?;
-    drop(out);
-    std::fs::rename(&tmp, &args.out)
-        .with_context(|| format!("moving {} to {}", tmp.display(), args.out.display()))?;
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("writing {}", args.out.display()))?
+        .commit()?;
     bar.finish_and_clear();
     eprintln!(
         "wrote {} steps ({} episodes ended) to {}",

@@ -4,7 +4,7 @@ use crate::cli::clip_flags::ClipFlags;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rewardsmith::env::AssetRoots;
-use rewardsmith::run::{self, Metrics, RunConfig, TrainOptions};
+use rewardsmith::run::{self, Algo, Metrics, RunConfig, TrainOptions};
 use std::path::PathBuf;
 
 /// Arguments of `train`.
@@ -17,8 +17,8 @@ pub struct TrainArgs {
     #[arg(long)]
     reward: Option<PathBuf>,
     /// Algorithm.
-    #[arg(long, default_value = "ppo", value_parser = ["ppo", "sac"])]
-    algo: String,
+    #[arg(long, value_enum, default_value_t = Algo::Ppo)]
+    algo: Algo,
     /// Total env steps (PPO default: the env's `[train] total_steps`, else 1,000,000).
     #[arg(long)]
     steps: Option<u64>,
@@ -101,8 +101,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 }
                 cfg.reward = std::path::absolute(r)?;
             }
-            cfg.set_algo(&args.algo, &roots)?;
-            cfg.override_run(&run::RunOverrides {
+            cfg.set_algo(args.algo)?;
+            cfg.algo.override_run(&run::RunOverrides {
                 steps: args.steps,
                 envs: args.envs,
                 checkpoint_every: args.checkpoint_every,
@@ -120,13 +120,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 .file_stem()
                 .map_or(env.to_string(), |s| s.to_string_lossy().into_owned());
             let dir = args.out.clone().unwrap_or_else(|| {
-                PathBuf::from(format!("runs/{stem}-{}-s{}", cfg.algo, cfg.seed))
+                PathBuf::from(format!("runs/{stem}-{}-s{}", args.algo, cfg.seed))
             });
             (cfg, dir, false)
         }
     };
-    let (_, _, _, total) = cfg.shape()?;
-    let bar = crate::cli::progress_bar(total, "steps");
+    let bar = crate::cli::progress_bar(cfg.shape().total_steps, "steps");
     let opts = TrainOptions {
         resume,
         stop_after: args.stop_after,
@@ -218,7 +217,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
         &cfg,
         &actor,
         args.episodes,
-        args.seed.unwrap_or(cfg.seed + 10_000),
+        args.seed.unwrap_or(cfg.seed + run::FINAL_EVAL_SEED),
     )?;
     println!("{}", serde_json::to_string_pretty(&r)?);
     if let Some(path) = &args.video {

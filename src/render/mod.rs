@@ -23,7 +23,7 @@ use rapier3d::prelude::{Pose, Rotation, Vector};
 use raster::{CamVert, Projection, Target};
 use scene::{Material, Mesh, Mount, Scene};
 
-pub use video::{write_gif, write_mp4, write_pngs};
+pub use video::{write_gif, write_mp4, write_png, write_pngs};
 
 /// One rendered RGB frame (8 bits per channel, row-major, top row first).
 pub type Frame = image::RgbImage;

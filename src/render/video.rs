@@ -1,12 +1,15 @@
 //! Writing frames: numbered PNGs, an animated GIF, and MP4 through `ffmpeg`.
 
 use image::codecs::gif::{GifEncoder, Repeat};
-use image::{Delay, DynamicImage};
+use image::codecs::png::PngEncoder;
+use image::{Delay, DynamicImage, ExtendedColorType, ImageEncoder};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{Frame, RenderError};
+use crate::error::FileError;
+use crate::fs::AtomicFile;
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
     move |cause| RenderError::Io {
@@ -54,8 +57,8 @@ pub fn write_pngs(dir: &Path, frames: &[Frame]) -> Result<Vec<PathBuf>, RenderEr
 /// are in 1/100 s, so the rate is rounded to that).
 pub fn write_gif(path: &Path, frames: &[Frame], fps: f64) -> Result<(), RenderError> {
     check_frames(frames)?;
-    let file = std::fs::File::create(path).map_err(io_err(path))?;
-    let mut enc = GifEncoder::new_with_speed(std::io::BufWriter::new(file), 10);
+    let mut file = AtomicFile::create(path).map_err(file_err)?;
+    let mut enc = GifEncoder::new_with_speed(std::io::BufWriter::new(&mut file), 10);
     let img_err = |cause| RenderError::Image {
         path: path.display().to_string(),
         cause,
@@ -68,7 +71,29 @@ pub fn write_gif(path: &Path, frames: &[Frame], fps: f64) -> Result<(), RenderEr
         enc.encode_frame(image::Frame::from_parts(rgba, 0, 0, delay))
             .map_err(img_err)?;
     }
-    Ok(())
+    drop(enc);
+    file.commit().map_err(file_err)
+}
+
+/// Write one image as a PNG, atomically (a plot someone may be looking at is replaced
+/// whole).
+pub fn write_png(path: &Path, img: &Frame) -> Result<(), RenderError> {
+    let mut file = AtomicFile::create(path).map_err(file_err)?;
+    let (w, h) = img.dimensions();
+    PngEncoder::new(std::io::BufWriter::new(&mut file))
+        .write_image(img.as_raw(), w, h, ExtendedColorType::Rgb8)
+        .map_err(|cause| RenderError::Image {
+            path: path.display().to_string(),
+            cause,
+        })?;
+    file.commit().map_err(file_err)
+}
+
+fn file_err(e: FileError) -> RenderError {
+    RenderError::Io {
+        path: e.path.display().to_string(),
+        cause: e.source,
+    }
 }
 
 /// Whether `ffmpeg` can be run.

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{RunError, Summary};
+use super::{Algo, RunError, Summary};
 
 /// A batch file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,7 +41,7 @@ pub struct BatchFile {
     pub rewards: Vec<String>,
     /// Grid: algorithms.
     #[serde(default)]
-    pub algos: Vec<String>,
+    pub algos: Vec<Algo>,
     /// Grid: seeds.
     #[serde(default)]
     pub seeds: Vec<u64>,
@@ -61,7 +61,7 @@ pub struct RunSpec {
     pub reward: String,
     /// Algorithm.
     #[serde(default = "default_algo")]
-    pub algo: String,
+    pub algo: Algo,
     /// Seed.
     #[serde(default)]
     pub seed: u64,
@@ -73,8 +73,8 @@ pub struct RunSpec {
 fn default_reward() -> String {
     "default".into()
 }
-fn default_algo() -> String {
-    "ppo".into()
+fn default_algo() -> Algo {
+    Algo::Ppo
 }
 
 fn stem(s: &str) -> String {
@@ -86,7 +86,11 @@ fn stem(s: &str) -> String {
 impl RunSpec {
     /// The configuration this run belongs to (everything but the seed).
     pub fn config_key(&self) -> (String, String, String) {
-        (stem(&self.env), stem(&self.reward), self.algo.clone())
+        (
+            stem(&self.env),
+            stem(&self.reward),
+            self.algo.name().to_string(),
+        )
     }
 
     /// Directory name of the run under the batch root.
@@ -134,7 +138,7 @@ impl Plan {
                             runs.push(RunSpec {
                                 env: env.clone(),
                                 reward: reward.clone(),
-                                algo: algo.clone(),
+                                algo: *algo,
                                 seed,
                                 steps: file.steps,
                             });

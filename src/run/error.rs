@@ -62,24 +62,6 @@ pub enum RunError {
         #[source]
         source: Box<RlError>,
     },
-    /// `--algo` names no algorithm.
-    #[error("unknown algorithm {algo:?}: expected ppo or sac")]
-    UnknownAlgo {
-        /// The name given.
-        algo: String,
-    },
-    /// `config.toml` names an algorithm without its settings table.
-    #[error("config.toml: algo = {algo:?} without its [{algo}] table")]
-    MissingAlgoTable {
-        /// The algorithm.
-        algo: String,
-    },
-    /// The config has no settings for the algorithm to train.
-    #[error("config has no settings for {algo:?}")]
-    NoAlgoSettings {
-        /// The algorithm.
-        algo: String,
-    },
     /// `stop_return` is NaN or infinite.
     #[error("stop_return = {value}: expected a finite return")]
     StopReturn {

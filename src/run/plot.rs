@@ -55,22 +55,27 @@ pub fn curves(metrics: &Path, png: &Path) -> Result<(), RunError> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let tmp = png.with_extension("tmp.png");
-    draw(&rows, &tmp, font_available()).map_err(|e| RunError::Plot {
+    let (w, h) = SIZE;
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    draw(&rows, &mut rgb, font_available()).map_err(|e| RunError::Plot {
         path: png.to_path_buf(),
         message: e.to_string(),
     })?;
-    std::fs::rename(&tmp, png).map_err(|source| RunError::Rename { path: tmp, source })?;
+    let img = image::RgbImage::from_raw(w, h, rgb).expect("the buffer is w × h × 3");
+    crate::render::write_png(png, &img)?;
     Ok(())
 }
+
+/// Pixel size of `curves.png`: three panels side by side.
+const SIZE: (u32, u32) = (1500, 450);
 
 type Series = (String, Vec<(f64, f64)>);
 
 /// An error of drawing into the bitmap.
 type DrawError = DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
 
-fn draw(rows: &[Metrics], png: &Path, text: bool) -> Result<(), DrawError> {
-    let root = BitMapBackend::new(png, (1500, 450)).into_drawing_area();
+fn draw(rows: &[Metrics], rgb: &mut [u8], text: bool) -> Result<(), DrawError> {
+    let root = BitMapBackend::with_buffer(rgb, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let panels = root.split_evenly((1, 3));
     let pts = |f: &dyn Fn(&Metrics) -> Option<f64>| -> Vec<(f64, f64)> {

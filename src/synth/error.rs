@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::error::{EncodeError, FileError};
 
 use crate::env::EnvError;
+use crate::exec::ExecError;
 use crate::reward::RewardError;
 use crate::run::RunError;
 
@@ -85,14 +86,14 @@ pub enum SynthError {
         #[source]
         source: std::io::Error,
     },
-    /// The path of the running executable is unknown.
-    #[error("finding the rewardsmith executable")]
-    CurrentExe(#[source] std::io::Error),
+    /// A candidate's training process could not be started or waited for.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
     /// The `rewardsmith train` child exited with an error.
     #[error("`rewardsmith train` failed ({status}):\n{tail}")]
     TrainFailed {
-        /// The exit status.
-        status: std::process::ExitStatus,
+        /// How it ended (exit code or signal).
+        status: String,
         /// The last lines of its log.
         tail: String,
     },

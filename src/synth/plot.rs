@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::SynthError;
-use super::round::SampleRecord;
+use super::record::SampleRecord;
 
 /// Draw the progress plot of `rounds` (of `total` planned) to `path`.
 pub fn progress_png(
@@ -76,6 +76,6 @@ pub fn progress_png(
         root.present().map_err(|e| err(&e))?;
     }
     let img = image::RgbImage::from_raw(w, h, buf).ok_or_else(|| err(&"bad buffer"))?;
-    img.save(path).map_err(|e| err(&e))?;
+    crate::render::write_png(path, &img).map_err(|e| err(&crate::error::Chain(&e)))?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::SynthError;
-use super::round::SampleRecord;
+use super::record::SampleRecord;
 
 /// File name of the ranking in a round directory.
 pub const RANKING_FILE: &str = "ranking.json";
@@ -100,13 +100,15 @@ pub fn read(file: &Path, evaluated: &[usize]) -> Result<Option<Vec<usize>>, Synt
     Ok(Some(r.ranking))
 }
 
-/// Write `ranking.json`.
+/// Write `ranking.json` (atomically; the one writer of the file, which `rewardsmith view
+/// --compare` also calls).
 pub fn write(file: &Path, ranking: &[usize]) -> Result<(), SynthError> {
     let text = serde_json::to_string_pretty(&Ranking {
         ranking: ranking.to_vec(),
     })
     .map_err(SynthError::encode(file))?;
-    std::fs::write(file, text + "\n").map_err(SynthError::io("writing", file))
+    crate::fs::write_atomic(file, (text + "\n").as_bytes())?;
+    Ok(())
 }
 
 /// One line describing an evaluated sample (for the page and the terminal).

@@ -1,4 +1,5 @@
-//! [`TrainTrainer`]: each candidate trained by its own `rewardsmith train` process.
+//! [`TrainTrainer`]: each candidate trained by its own `rewardsmith train` process, a
+//! round's candidates together through the local process pool ([`crate::exec`]).
 //!
 //! The child runs `train --env ENV --reward PROGRAM --steps S --seed SEED --out RUN_DIR`
 //! with its stdout and stderr in `train.log` next to `RUN_DIR`. The result is read back
@@ -9,17 +10,14 @@
 //! failed candidate whose reason is the end of its log.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use super::SynthError;
 use super::trainer::{
     CURVE_POINTS, CandidateRequest, CandidateResult, ComponentPoint, CurvePoint, Trainer,
 };
 use crate::env::AssetRoots;
+use crate::exec::{ExecError, Executor, JobOutcome, LocalPool, TrainJob};
 use crate::run::{self, Metrics, RunConfig, Summary};
-
-/// Lines of the child's log quoted when it fails.
-const TAIL_LINES: usize = 8;
 
 /// Trains every candidate with a `rewardsmith train` subprocess.
 #[derive(Debug, Clone)]
@@ -36,7 +34,9 @@ pub struct TrainTrainer {
 impl TrainTrainer {
     /// Children run this very executable, one thread each.
     pub fn new(roots: AssetRoots) -> Result<Self, SynthError> {
-        let exe = std::env::current_exe().map_err(SynthError::CurrentExe)?;
+        let exe = std::env::current_exe()
+            .map_err(ExecError::CurrentExe)
+            .map_err(SynthError::Exec)?;
         Ok(Self::with_exe(exe, roots))
     }
 
@@ -49,63 +49,38 @@ impl TrainTrainer {
         }
     }
 
-    fn log_path(run_dir: &Path) -> PathBuf {
-        match run_dir.parent() {
-            Some(p) => p.join("train.log"),
-            None => run_dir.join("train.log"),
+    /// The local process pool the children run in.
+    fn pool(&self) -> LocalPool {
+        LocalPool {
+            exe: self.exe.clone(),
+            workers: self.workers(),
+            threads_per_job: Some(self.threads.max(1)),
         }
     }
 
-    /// Run the child to completion (resuming a checkpointed run left by an interrupted
-    /// synth); an error carries the end of its log.
-    fn run_child(&self, req: &CandidateRequest, run_dir: &Path) -> Result<(), SynthError> {
-        let log_path = Self::log_path(run_dir);
-        let log =
-            std::fs::File::create(&log_path).map_err(SynthError::io("creating", &log_path))?;
-        let mut cmd = Command::new(&self.exe);
-        if run::latest_checkpoint(run_dir).is_some() {
-            cmd.arg("train").arg("--resume").arg(run_dir);
-        } else {
-            // A run that died before its first checkpoint starts over.
-            if run_dir.join("config.toml").exists() {
-                std::fs::remove_dir_all(run_dir).map_err(SynthError::io("clearing", run_dir))?;
-            }
-            cmd.arg("train")
-                .arg("--env")
-                .arg(&req.env)
-                .arg("--reward")
-                .arg(
-                    std::path::absolute(&req.program)
-                        .map_err(SynthError::io("resolving", &req.program))?,
-                )
-                .arg("--steps")
-                .arg(req.steps.to_string())
-                .arg("--seed")
-                .arg(req.seed.to_string())
-                .arg("--out")
-                .arg(run_dir);
-        }
-        let status = cmd
-            .env("RAYON_NUM_THREADS", self.threads.max(1).to_string())
-            .stdin(Stdio::null())
-            .stdout(
-                log.try_clone()
-                    .map_err(SynthError::io("opening", &log_path))?,
-            )
-            .stderr(log)
-            .status()
-            .map_err(SynthError::io("starting", &self.exe))?;
-        if !status.success() {
-            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let lines: Vec<&str> = text
-                .lines()
-                .map(str::trim_end)
-                .filter(|l| !l.is_empty())
-                .collect();
-            let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
-            return Err(SynthError::TrainFailed { status, tail });
-        }
-        Ok(())
+    /// The `rewardsmith train` job of one candidate; its log is `train.log` beside
+    /// `run_dir`.
+    fn job(req: &CandidateRequest, run_dir: &Path) -> Result<TrainJob, SynthError> {
+        let program =
+            std::path::absolute(&req.program).map_err(SynthError::io("resolving", &req.program))?;
+        let log = match run_dir.parent() {
+            Some(p) => p.join("train.log"),
+            None => run_dir.join("train.log"),
+        };
+        Ok(TrainJob {
+            run_dir: run_dir.to_path_buf(),
+            train_args: vec![
+                "--env".into(),
+                req.env.clone().into(),
+                "--reward".into(),
+                program.into(),
+                "--steps".into(),
+                req.steps.to_string().into(),
+                "--seed".into(),
+                req.seed.to_string().into(),
+            ],
+            log,
+        })
     }
 }
 
@@ -182,16 +157,48 @@ impl Trainer for TrainTrainer {
         req: &CandidateRequest,
         run_dir: &Path,
     ) -> Result<CandidateResult, SynthError> {
-        // A finished run (an interrupted synth resumed) is reused as it is.
-        let summary = match read_summary(run_dir) {
-            Some(s) => s,
-            None => {
-                self.run_child(req, run_dir)?;
-                read_summary(run_dir).ok_or_else(|| SynthError::NoSummary {
-                    run_dir: run_dir.to_path_buf(),
-                })?
-            }
-        };
+        let mut one = self.train_candidates(&[(req.clone(), run_dir.to_path_buf())]);
+        one.pop().expect("one result per candidate")
+    }
+
+    fn train_candidates(
+        &self,
+        candidates: &[(CandidateRequest, PathBuf)],
+    ) -> Vec<Result<CandidateResult, SynthError>> {
+        let jobs: Vec<Result<TrainJob, SynthError>> = candidates
+            .iter()
+            .map(|(req, dir)| Self::job(req, dir))
+            .collect();
+        let runnable: Vec<TrainJob> = jobs
+            .iter()
+            .filter_map(|j| j.as_ref().ok())
+            .cloned()
+            .collect();
+        let mut outcomes = self.pool().run(&runnable, &mut |_, _| {}).into_iter();
+        jobs.into_iter()
+            .zip(candidates)
+            .map(|(job, (_, run_dir))| {
+                job?;
+                match outcomes.next().expect("one outcome per job") {
+                    // A finished run (an interrupted synth resumed) is reused as it is.
+                    JobOutcome::Finished | JobOutcome::AlreadyFinished => self.collect(run_dir),
+                    JobOutcome::Failed { status, log_tail } => Err(SynthError::TrainFailed {
+                        status,
+                        tail: log_tail,
+                    }),
+                    JobOutcome::Error(e) => Err(SynthError::Exec(e)),
+                }
+            })
+            .collect()
+    }
+}
+
+impl TrainTrainer {
+    /// The result of a finished run: its summary, curves and task score.
+    fn collect(&self, run_dir: &Path) -> Result<CandidateResult, SynthError> {
+        let summary = read_summary(run_dir).ok_or_else(|| SynthError::NoSummary {
+            run_dir: run_dir.to_path_buf(),
+        })?;
         let metrics_path = run_dir.join("metrics.jsonl");
         let text = std::fs::read_to_string(&metrics_path)
             .map_err(SynthError::io("reading", &metrics_path))?;

@@ -97,6 +97,18 @@ pub trait Trainer: Send + Sync {
     fn workers(&self) -> usize {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     }
+    /// Train every candidate, each in its own run directory (created by the caller);
+    /// results in candidate order. By default [`Trainer::workers`] candidates at a time
+    /// on threads of this process; a trainer that runs processes hands them all to an
+    /// executor at once.
+    fn train_candidates(
+        &self,
+        candidates: &[(CandidateRequest, PathBuf)],
+    ) -> Vec<Result<CandidateResult, SynthError>> {
+        crate::exec::map_threads(candidates, self.workers(), |(req, run_dir)| {
+            self.train_candidate(req, run_dir)
+        })
+    }
 }
 
 /// The fast offline evaluator (`synth --trainer planner`): no learning, but a

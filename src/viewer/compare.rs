@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::ViewerError;
+use crate::synth::ranking;
 
 /// One run to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +116,10 @@ impl Ranking {
         self.order.iter().position(|&j| j == i).map(|p| p + 1)
     }
 
-    /// The ranking as JSON: `{"ranking": [...]}` with sample indices when every
-    /// candidate has one, else viewport indices.
-    pub fn to_json(&self, set: &CompareSet) -> String {
-        let ids: Vec<usize> = self
-            .order
+    /// The ranked ids: sample indices when the comparison is one synth round, else
+    /// viewport indices.
+    fn ids(&self, set: &CompareSet) -> Vec<usize> {
+        self.order
             .iter()
             .map(|&i| {
                 set.candidates
@@ -128,32 +128,29 @@ impl Ranking {
                     .filter(|_| set.round.is_some())
                     .unwrap_or(i)
             })
-            .collect();
-        serde_json::json!({ "ranking": ids }).to_string()
+            .collect()
+    }
+
+    /// The ranking as JSON: `{"ranking": [...]}` with sample indices when every
+    /// candidate has one, else viewport indices.
+    pub fn to_json(&self, set: &CompareSet) -> String {
+        serde_json::json!({ "ranking": self.ids(set) }).to_string()
     }
 
     /// Write `ROUND_DIR/ranking.json` when the comparison is one round (returns its
     /// path), else print the ranking to stdout (returns `None`).
     pub fn submit(&self, set: &CompareSet) -> Result<Option<PathBuf>, ViewerError> {
-        let json = self.to_json(set);
-        match &set.round {
-            Some(round) => {
-                let path = round.join("ranking.json");
-                let tmp = round.join("ranking.json.tmp");
-                let io = |cause| ViewerError::Io {
-                    path: path.clone(),
-                    cause,
-                };
-                std::fs::write(&tmp, format!("{json}\n")).map_err(io)?;
-                std::fs::rename(&tmp, &path).map_err(io)?;
-                println!("{json}");
-                Ok(Some(path))
-            }
-            None => {
-                println!("{json}");
-                Ok(None)
-            }
-        }
+        let Some(round) = &set.round else {
+            println!("{}", self.to_json(set));
+            return Ok(None);
+        };
+        let path = round.join(ranking::RANKING_FILE);
+        ranking::write(&path, &self.ids(set)).map_err(|source| ViewerError::Ranking {
+            path: path.clone(),
+            source: Box::new(source),
+        })?;
+        println!("{}", self.to_json(set));
+        Ok(Some(path))
     }
 }
 

@@ -59,12 +59,13 @@ pub enum ViewerError {
     /// Writing a screenshot, a recording or a ranking failed.
     #[error(transparent)]
     Render(#[from] RenderError),
-    /// Writing a file failed.
-    #[error("writing {path}: {cause}")]
-    Io {
-        /// The file.
+    /// Writing a round's `ranking.json` failed.
+    #[error("writing the ranking {path}")]
+    Ranking {
+        /// The ranking file.
         path: PathBuf,
-        /// The cause (in the message, so not also a `source()`).
-        cause: std::io::Error,
+        /// What failed.
+        #[source]
+        source: Box<crate::synth::SynthError>,
     },
 }

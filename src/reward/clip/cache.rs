@@ -47,14 +47,12 @@ fn read(p: &Path, dim: usize) -> Option<Vec<f32>> {
     )
 }
 
-fn write(p: &Path, v: &[f32]) -> std::io::Result<()> {
+fn write(p: &Path, v: &[f32]) -> Result<(), crate::error::FileError> {
     if let Some(d) = p.parent() {
-        std::fs::create_dir_all(d)?;
+        std::fs::create_dir_all(d).map_err(crate::error::io_error("creating", d))?;
     }
     let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-    let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, p)
+    crate::fs::write_atomic(p, &bytes)
 }
 
 /// Embeds `prompts`, reading and writing the cache under `dir` when given (a cache that

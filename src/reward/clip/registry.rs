@@ -233,9 +233,7 @@ pub fn import(
         std::fs::create_dir_all(d).map_err(ClipError::io(d))?;
     }
     let text = toml::to_string(&index).expect("index serializes");
-    let tmp = p.with_extension("toml.tmp");
-    std::fs::write(&tmp, text).map_err(ClipError::io(&tmp))?;
-    std::fs::rename(&tmp, &p).map_err(ClipError::io(&p))?;
+    crate::fs::write_atomic(&p, text.as_bytes()).map_err(|e| ClipError::io(&p)(e.source))?;
     Ok((name, model))
 }
 
