@@ -4,6 +4,8 @@
 //! sandboxed programs or model scores ([`reward`]); frames of the env camera come from
 //! [`render`]; with the `viewer` feature, `viewer` shows them live in a bevy window.
 
+pub mod builtin;
+pub mod device;
 pub mod env;
 pub mod error;
 pub mod exec;

@@ -1,7 +1,9 @@
 //! The `rewardsmith` command line: parse arguments, then call the library.
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::fmt::Write as _;
+use std::process::ExitCode;
 
 mod cli;
 
@@ -50,16 +52,57 @@ enum Command {
     /// Watch an env live in a window (bevy): a policy or a run acting, the reward and its
     /// components plotted, reward hot reload, runs compared side by side.
     View(cli::view::ViewArgs),
+    /// Print a shell completion script (e.g. `rewardsmith completions bash >
+    /// ~/.local/share/bash-completion/completions/rewardsmith`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `rewardsmith man > rewardsmith.1; man ./rewardsmith.1`).
+    Man,
 }
 
-fn main() -> std::process::ExitCode {
+/// The commands as `rewardsmith --help` lists them: grouped by what a user is doing.
+const GROUPS: &[(&str, &[&str])] = &[
+    ("Environments", &["envs"]),
+    ("Rewards", &["reward"]),
+    ("Training", &["train", "eval", "batch"]),
+    ("Synthesis", &["synth"]),
+    ("Viewing and recording", &["view", "frames", "rollout"]),
+    ("Models", &["models"]),
+    ("Shell", &["completions", "man"]),
+];
+
+/// The command line with its commands listed by [`GROUPS`] in `--help`.
+fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let mut listing = String::new();
+    for (title, names) in GROUPS {
+        let _ = writeln!(listing, "{title}:");
+        for name in *names {
+            let about = cmd
+                .find_subcommand(name)
+                .and_then(|c| c.get_about())
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let _ = writeln!(listing, "  {name:<12} {about}");
+        }
+        listing.push('\n');
+    }
+    cmd.help_template(format!(
+        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{listing}\
+         Options:\n{{options}}{{after-help}}"
+    ))
+}
+
+fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     match run(cli) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }
@@ -75,17 +118,60 @@ fn restore_sigpipe() {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+fn run(cli: Cli) -> Result<ExitCode> {
+    let done = match cli.command {
+        Command::Synth(args) => return cli::synth::run(args),
         Command::Envs { command } => cli::envs::run(command),
         Command::Reward { command } => cli::reward::run(command),
         Command::Models { command } => cli::models::run(command),
         Command::Rollout(args) => cli::rollout::run(args),
         Command::Frames(args) => cli::frames::run(args),
-        Command::Synth(args) => cli::synth::run(args),
         Command::Train(args) => cli::train::run(args),
         Command::Eval(args) => cli::train::eval(args),
         Command::Batch(args) => cli::batch::run(args),
         Command::View(args) => cli::view::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut command(), "rewardsmith", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(command())
+            .render(&mut std::io::stdout())
+            .map_err(Into::into),
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_listed_in_exactly_one_group() {
+        let cmd = Cli::command();
+        for sub in cmd.get_subcommands() {
+            let name = sub.get_name();
+            let n = GROUPS
+                .iter()
+                .filter(|(_, names)| names.contains(&name))
+                .count();
+            assert_eq!(n, 1, "{name}");
+        }
+        for (_, names) in GROUPS {
+            for name in *names {
+                assert!(cmd.find_subcommand(name).is_some(), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn help_lists_the_groups_in_order() {
+        let help = command().render_help().to_string();
+        let mut at = 0;
+        for (title, _) in GROUPS {
+            let i = help[at..].find(&format!("{title}:")).expect(title);
+            at += i;
+        }
+        assert!(help.contains("  train        Train a policy"), "{help}");
+        Cli::command().debug_assert();
     }
 }

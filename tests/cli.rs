@@ -216,3 +216,95 @@ fn discrete_env_shows_its_choices_and_rolls_out_random_indices() {
     }
     assert_eq!(seen, [true, true], "both actions drawn");
 }
+
+#[test]
+fn builtin_files_come_from_the_binary_wherever_it_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    rewardsmith()
+        .current_dir(dir.path())
+        .env("REWARDSMITH_CACHE", &cache)
+        .env_remove("REWARDSMITH_HOME")
+        .args(["envs", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cartpole "));
+    let written: Vec<_> = std::fs::read_dir(&cache).expect("cache written").collect();
+    assert_eq!(written.len(), 1, "one directory of built-in files");
+    let builtin = written[0].as_ref().expect("entry").path();
+    assert!(builtin.join("envs/cartpole.toml").is_file());
+    assert!(builtin.join("prompts/system.txt").is_file());
+}
+
+#[test]
+fn an_exported_env_is_used_through_rewardsmith_home() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("my-envs");
+    rewardsmith()
+        .args(["envs", "export", "pendulum"])
+        .arg(&home)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pendulum.toml"));
+    let spec = home.join("envs/pendulum.toml");
+    let text = std::fs::read_to_string(&spec).expect("exported spec");
+    std::fs::write(
+        &spec,
+        text.replace("description = \"", "description = \"EDITED "),
+    )
+    .expect("edit");
+    rewardsmith()
+        .env("REWARDSMITH_HOME", &home)
+        .args(["envs", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("EDITED"))
+        .stdout(predicate::str::contains("cartpole").not());
+    // Exporting again keeps the edit and says so.
+    rewardsmith()
+        .args(["envs", "export", "pendulum"])
+        .arg(&home)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("differs from the built-in file"));
+}
+
+#[test]
+fn resume_refuses_flags_that_would_change_the_run() {
+    for flag in [["--seed", "3"], ["--algo", "sac"], ["--device", "cpu"]] {
+        rewardsmith()
+            .args(["train", "--resume", "runs/nowhere"])
+            .args(flag)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot be used with"))
+            .stderr(predicate::str::contains(flag[0]));
+    }
+}
+
+#[test]
+fn help_is_grouped_and_completions_and_man_page_are_generated() {
+    rewardsmith()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Training:\n  train"))
+        .stdout(predicate::str::contains("Synthesis:\n  synth"));
+    for shell in ["bash", "zsh", "fish"] {
+        rewardsmith()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("train"))
+            .stdout(predicate::str::contains("clip-goal"));
+    }
+    rewardsmith()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH rewardsmith"));
+    rewardsmith()
+        .args(["completions", "powershell-7"])
+        .assert()
+        .failure();
+}

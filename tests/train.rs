@@ -287,7 +287,8 @@ fn stop_return_ends_the_run_when_the_rolling_mean_is_reached() {
         .args(["--stop-return", "41"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("--stop-return cannot change them"));
+        .stderr(predicate::str::contains("cannot be used with"))
+        .stderr(predicate::str::contains("--stop-return"));
     let b = json(&killed.join("summary.json"));
     let s = json(&out.join("summary.json"));
     let r = &s["stopped_at_return"];

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use clap::Args;
+use rewardsmith::device::Device;
 use rewardsmith::run::clip::{ClipConfig, DEFAULT_MODEL};
 use std::path::PathBuf;
 
@@ -27,13 +28,8 @@ pub struct ClipFlags {
     #[arg(long, value_name = "K", requires = "clip_goal", default_value_t = 1)]
     pub clip_every: u64,
     /// Where the CLIP model runs: cpu, or gpu (CUDA/TensorRT through onnxruntime-gpu).
-    #[arg(
-        long,
-        value_name = "DEVICE",
-        requires = "clip_goal",
-        default_value = "cpu"
-    )]
-    pub clip_device: String,
+    #[arg(long, value_enum, requires = "clip_goal", default_value_t = Device::Cpu)]
+    pub clip_device: Device,
     /// Weight W of the CLIP term: reward = program + W × CLIP (or W × CLIP alone).
     #[arg(long, value_name = "W", requires = "clip_goal", default_value_t = 1.0)]
     pub clip_weight: f64,
@@ -58,7 +54,7 @@ impl ClipFlags {
         };
         c.every = self.clip_every;
         c.weight = self.clip_weight;
-        c.device = self.clip_device.clone();
+        c.device = self.clip_device;
         c.program = program;
         c.validate()?;
         Ok(Some(c))

@@ -1,8 +1,9 @@
-//! `rewardsmith envs list|show`.
+//! `rewardsmith envs list|show|export`.
 
 use anyhow::Result;
 use clap::Subcommand;
 use rewardsmith::env::{ActionSpace, AssetRoots, Env, EnvSpec, JointKind};
+use std::path::PathBuf;
 
 /// `envs` subcommands.
 #[derive(Subcommand, Debug)]
@@ -13,6 +14,15 @@ pub enum EnvsCommand {
     Show {
         /// Built-in env name or path to a spec file.
         env: String,
+    },
+    /// Write a built-in env and its files (spec, reward programs, robot, and the prompt
+    /// templates and model manifests) into DIR, laid out like the repository, for
+    /// editing; run with `REWARDSMITH_HOME=DIR` to use them instead of the built-in ones.
+    Export {
+        /// The built-in env (`rewardsmith envs list`).
+        name: String,
+        /// Directory to write into (created if missing; existing files are kept).
+        dir: PathBuf,
     },
 }
 
@@ -31,6 +41,21 @@ pub fn run(cmd: EnvsCommand) -> Result<()> {
             Ok(())
         }
         EnvsCommand::Show { env } => show(&env, &roots),
+        EnvsCommand::Export { name, dir } => {
+            let written = roots.export(&name, &dir)?;
+            for f in &written {
+                println!("{}", f.display());
+            }
+            eprintln!(
+                "wrote {} files to {}; edit them, then run with REWARDSMITH_HOME={} \
+                 (e.g. `REWARDSMITH_HOME={} rewardsmith train --env {name}`)",
+                written.len(),
+                dir.display(),
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
     }
 }
 

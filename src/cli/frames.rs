@@ -1,6 +1,7 @@
 //! `rewardsmith frames`: run a policy and write the env camera's frames as PNGs, an
 //! animated GIF and (with ffmpeg on PATH) an MP4.
 
+use crate::cli::flags::{EnvArg, SeedFlag};
 use crate::cli::policy::PolicyArg;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -11,17 +12,15 @@ use std::path::PathBuf;
 /// Arguments of `frames`.
 #[derive(Args, Debug)]
 pub struct FramesArgs {
-    /// Built-in env name or path to a spec file.
-    #[arg(long)]
-    env: String,
+    #[command(flatten)]
+    env: EnvArg,
     #[arg(long, default_value = "random", help = crate::cli::policy::HELP)]
     policy: String,
     /// Number of env steps; frame 0 is the reset state, frame k the state after step k.
     #[arg(long, default_value_t = 100)]
     steps: u64,
-    /// Seed of the env's RNG stream.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    seed: SeedFlag,
     /// Frame width in pixels (default: the env camera's).
     #[arg(long)]
     width: Option<u32>,
@@ -42,7 +41,7 @@ pub struct FramesArgs {
 /// Run `frames`.
 pub fn run(args: FramesArgs) -> Result<()> {
     let roots = AssetRoots::discover();
-    let mut env = Env::load(&args.env, &roots)?;
+    let mut env = Env::load(&args.env.env, &roots)?;
     let cam = &env.compiled().spec.camera;
     let (w, h) = (
         args.width.unwrap_or(cam.width),
@@ -55,7 +54,7 @@ pub fn run(args: FramesArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let policy = PolicyArg::parse(&args.policy, &env)?;
-    let mut obs = env.reset(Some(args.seed))?;
+    let mut obs = env.reset(Some(args.seed.seed))?;
     let renderer = Renderer::for_env(&env)?.with_size(w, h)?;
     let bar = crate::cli::progress_bar(args.steps + 1, "frames");
     let mut frames: Vec<Frame> = Vec::with_capacity(args.steps as usize + 1);

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod clip_flags;
 pub mod envs;
+pub mod flags;
 pub mod frames;
 pub mod models;
 pub mod policy;

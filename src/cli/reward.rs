@@ -1,12 +1,13 @@
 //! `rewardsmith reward prompt|check`.
 
+use crate::cli::flags::{DeviceFlag, EnvArg, SeedFlag, ThreadsFlag};
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use rewardsmith::env::{AssetRoots, Env};
 use rewardsmith::reward::check::check_program;
 use rewardsmith::reward::clip::runtime::SessionOptions;
 use rewardsmith::reward::clip::{
-    ClipModel, ClipReward, ClipRewardSpec, Device, LoadOptions, read_frame, registry,
+    ClipModel, ClipReward, ClipRewardSpec, LoadOptions, read_frame, registry,
 };
 use rewardsmith::reward::load_program;
 use rewardsmith::reward::prompt::reward_prompt;
@@ -17,9 +18,8 @@ use std::path::{Path, PathBuf};
 pub enum RewardCommand {
     /// Print the full LLM prompt for writing a reward program for TASK in ENV.
     Prompt {
-        /// Built-in env name or path to a spec file.
-        #[arg(long)]
-        env: String,
+        #[command(flatten)]
+        env: EnvArg,
         /// The task in words.
         #[arg(long)]
         task: String,
@@ -30,18 +30,16 @@ pub enum RewardCommand {
     /// Compile a reward program and run it on a seeded random rollout; print
     /// per-component statistics. Exits non-zero on any error.
     Check {
-        /// Built-in env name or path to a spec file.
-        #[arg(long)]
-        env: String,
+        #[command(flatten)]
+        env: EnvArg,
         /// The `.luau` program.
         #[arg(long)]
         program: PathBuf,
         /// Env steps to run.
         #[arg(long, default_value_t = 1000)]
         steps: u64,
-        /// Seed of the rollout.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        seed: SeedFlag,
     },
     /// Score PNG frames with a CLIP model against a goal sentence (VLM-RM:
     /// R = 1 − ½‖(x − g)P‖²); prints `path score`, one line per frame.
@@ -64,15 +62,13 @@ pub struct ClipArgs {
     /// with a baseline, 0 without).
     #[arg(long)]
     alpha: Option<f64>,
-    /// Where the model runs: cpu, or gpu (CUDA/TensorRT through onnxruntime-gpu).
-    #[arg(long, default_value = "cpu")]
-    device: Device,
+    #[command(flatten)]
+    device: DeviceFlag,
     /// Frames per CLIP batch.
     #[arg(long, default_value_t = 32)]
     batch: usize,
-    /// ONNX Runtime intra-op threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
+    #[command(flatten)]
+    threads: ThreadsFlag,
     /// PNG frames to score.
     #[arg(required = true)]
     frames: Vec<PathBuf>,
@@ -83,7 +79,7 @@ pub fn run(cmd: RewardCommand) -> Result<()> {
     let roots = AssetRoots::discover();
     match cmd {
         RewardCommand::Prompt { env, task, prompts } => {
-            let env = Env::load(&env, &roots)?;
+            let env = Env::load(&env.env, &roots)?;
             let dir = prompts.unwrap_or_else(|| roots.prompts_dir());
             print!("{}", reward_prompt(env.compiled(), &task, &dir)?);
             Ok(())
@@ -93,7 +89,7 @@ pub fn run(cmd: RewardCommand) -> Result<()> {
             program,
             steps,
             seed,
-        } => check(&env, &program, steps, seed, &roots),
+        } => check(&env.env, &program, steps, seed.seed, &roots),
         RewardCommand::Clip(args) => clip(args),
     }
 }
@@ -119,8 +115,8 @@ fn clip(args: ClipArgs) -> Result<()> {
     let dir = registry::resolve(&args.model, &cache, &registry::manifests_dir())?;
     let opts = LoadOptions {
         session: SessionOptions {
-            device: args.device,
-            threads: args.threads,
+            device: args.device.device,
+            threads: args.threads.get(),
         },
         batch: args.batch.max(1),
     };

@@ -1,5 +1,6 @@
 //! `rewardsmith rollout`: run a policy and write one JSON object per step.
 
+use crate::cli::flags::{EnvArg, SeedFlag};
 use crate::cli::policy::PolicyArg;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -13,17 +14,15 @@ use std::path::PathBuf;
 /// Arguments of `rollout`.
 #[derive(Args, Debug)]
 pub struct RolloutArgs {
-    /// Built-in env name or path to a spec file.
-    #[arg(long)]
-    env: String,
+    #[command(flatten)]
+    env: EnvArg,
     #[arg(long, default_value = "random", help = crate::cli::policy::HELP)]
     policy: String,
     /// Number of env steps.
     #[arg(long, default_value_t = 1000)]
     steps: u64,
-    /// Seed of the env's RNG stream.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    seed: SeedFlag,
     /// Reward program (`.luau`); defaults to the env's own reward in `rewards/`.
     #[arg(long)]
     reward: Option<PathBuf>,
@@ -35,7 +34,7 @@ pub struct RolloutArgs {
 /// Run `rollout`.
 pub fn run(args: RolloutArgs) -> Result<()> {
     let roots = AssetRoots::discover();
-    let mut env = Env::load(&args.env, &roots)?;
+    let mut env = Env::load(&args.env.env, &roots)?;
     if args.steps == 0 {
         bail!("--steps must be at least 1");
     }
@@ -53,7 +52,7 @@ pub fn run(args: RolloutArgs) -> Result<()> {
     // leaves a truncated file that looks complete.
     let mut out = std::io::BufWriter::new(AtomicFile::create(&args.out)?);
     let bar = crate::cli::progress_bar(args.steps, "steps");
-    let mut obs = env.reset(Some(args.seed))?;
+    let mut obs = env.reset(Some(args.seed.seed))?;
     let mut episode = 0u64;
     let mut next = vec![0.0f32; obs.len()];
     for step in 0..args.steps {

@@ -1,9 +1,10 @@
 //! `rewardsmith synth`: the reward-synthesis loop.
 
+use crate::cli::flags::{ENV_HELP, LlmFlags};
 use anyhow::{Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use rewardsmith::env::AssetRoots;
-use rewardsmith::synth::config::{Backend, Feedback, SynthConfig, TrainerKind};
+use rewardsmith::synth::config::{Feedback, SynthConfig, TrainerKind};
 use rewardsmith::synth::prompts::Prompts;
 use rewardsmith::synth::ranking::{self, RankRequest};
 use rewardsmith::synth::round::{Outcome, Synth};
@@ -11,46 +12,13 @@ use rewardsmith::synth::train_trainer::TrainTrainer;
 use rewardsmith::synth::trainer::{PlannerTrainer, Trainer};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-
-/// `--llm`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LlmKind {
-    /// An OpenAI-compatible endpoint (`--llm-url`).
-    Http,
-    /// Write prompts to files; read the replies a person pastes in.
-    Manual,
-}
-
-/// `--feedback`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FeedbackKind {
-    /// Reward reflection (Eureka).
-    Auto,
-    /// A written critique in `round_R/critique.md` (Text2Reward).
-    HumanText,
-    /// A ranking of the candidates' rollout videos (ICPL): the command writes
-    /// `round_R/rank.html`, opens it, and asks for the ranking at the terminal (or waits
-    /// for `round_R/ranking.json`, e.g. from `rewardsmith view --compare`).
-    HumanRank,
-}
-
-/// `--trainer`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum TrainerArg {
-    /// Train each candidate with PPO in its own `rewardsmith train` process (one per
-    /// core at a time); fitness is the trained policy's success rate.
-    Train,
-    /// Fast offline check without learning: a short-horizon planner that follows the
-    /// candidate reward (seconds per candidate; for trying prompts offline).
-    Planner,
-}
+use std::process::ExitCode;
 
 /// Arguments of `synth`. Flags override the config file; the config file overrides the
 /// defaults. With `--resume DIR` the settings come from `DIR/synth.toml`.
 #[derive(Args, Debug)]
 pub struct SynthArgs {
-    /// Built-in env name or path to a spec file.
-    #[arg(long)]
+    #[arg(long, value_name = "ENV", help = ENV_HELP)]
     env: Option<String>,
     /// The task in words.
     #[arg(long)]
@@ -67,41 +35,36 @@ pub struct SynthArgs {
     steps_per_sample: Option<u64>,
     /// What evaluates the candidates (default `train`).
     #[arg(long, value_enum)]
-    trainer: Option<TrainerArg>,
+    trainer: Option<TrainerKind>,
     /// Stop once the best success rate reaches this.
     #[arg(long)]
     target_success: Option<f64>,
     /// How the next round's prompt is made.
     #[arg(long, value_enum)]
-    feedback: Option<FeedbackKind>,
-    /// LLM backend.
-    #[arg(long, value_enum)]
-    llm: Option<LlmKind>,
-    /// Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:8000/v1).
-    #[arg(long)]
-    llm_url: Option<String>,
-    /// Model name.
-    #[arg(long)]
-    llm_model: Option<String>,
-    /// Environment variable holding the API key.
-    #[arg(long)]
-    llm_key_env: Option<String>,
+    feedback: Option<Feedback>,
+    #[command(flatten)]
+    llm: LlmFlags,
     /// Config file with `[llm]` and `[synth]` tables.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Output directory.
     #[arg(long, default_value = "runs/synth")]
     out: PathBuf,
-    /// Resume the run in DIR (reuses its replies and results; asks only for the rest).
-    #[arg(long, value_name = "DIR")]
+    /// Resume the run in DIR (reuses its replies and results; asks only for the rest;
+    /// its env, task and samples come from DIR/synth.toml).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["env", "task", "samples", "config", "out"])]
     resume: Option<PathBuf>,
     /// Directory of prompt templates.
     #[arg(long)]
     prompts: Option<PathBuf>,
 }
 
-/// Run `synth`.
-pub fn run(a: SynthArgs) -> Result<()> {
+/// Exit status of a run that waits for files a person writes: not an error, so that
+/// scripts can tell it from one.
+pub const WAITING: u8 = 2;
+
+/// Run `synth`: success, or [`WAITING`] when the run paused for a person's files.
+pub fn run(a: SynthArgs) -> Result<ExitCode> {
     let roots = AssetRoots::discover();
     let (mut cfg, out) = match &a.resume {
         Some(dir) => (SynthConfig::load(&dir.join("synth.toml"))?, dir.clone()),
@@ -115,11 +78,6 @@ pub fn run(a: SynthArgs) -> Result<()> {
             "{} is not empty: continue that run with --resume {}, or pick another --out",
             out.display(),
             out.display()
-        );
-    }
-    if a.resume.is_some() && (a.env.is_some() || a.task.is_some() || a.samples.is_some()) {
-        bail!(
-            "--resume takes the env, task and samples from DIR/synth.toml; drop --env/--task/--samples"
         );
     }
     let s = &mut cfg.synth;
@@ -139,37 +97,15 @@ pub fn run(a: SynthArgs) -> Result<()> {
         s.steps_per_sample = Some(v);
     }
     if let Some(v) = a.trainer {
-        s.trainer = match v {
-            TrainerArg::Train => TrainerKind::Train,
-            TrainerArg::Planner => TrainerKind::Planner,
-        };
+        s.trainer = v;
     }
     if let Some(v) = a.target_success {
         s.target_success = v;
     }
     if let Some(v) = a.feedback {
-        s.feedback = match v {
-            FeedbackKind::Auto => Feedback::Auto,
-            FeedbackKind::HumanText => Feedback::HumanText,
-            FeedbackKind::HumanRank => Feedback::HumanRank,
-        };
+        s.feedback = v;
     }
-    let l = &mut cfg.llm;
-    if let Some(v) = a.llm {
-        l.backend = match v {
-            LlmKind::Http => Backend::Http,
-            LlmKind::Manual => Backend::Manual,
-        };
-    }
-    if let Some(v) = a.llm_url {
-        l.url = v;
-    }
-    if let Some(v) = a.llm_model {
-        l.model = v;
-    }
-    if let Some(v) = a.llm_key_env {
-        l.key_env = v;
-    }
+    a.llm.apply(&mut cfg.llm);
     let prompts = Prompts::new(&a.prompts.unwrap_or_else(|| roots.prompts_dir()));
     let trainer: Box<dyn Trainer> = match cfg.synth.trainer {
         TrainerKind::Train => Box::new(TrainTrainer::new(roots.clone())?),
@@ -207,7 +143,7 @@ pub fn run(a: SynthArgs) -> Result<()> {
                 "tokens: {} prompt, {} completion",
                 report.usage.prompt_tokens, report.usage.completion_tokens
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Outcome::Waiting { files, what } => {
             let mut msg = format!("waiting for {what}. Write:\n");
@@ -218,9 +154,8 @@ pub fn run(a: SynthArgs) -> Result<()> {
                 "then resume with: rewardsmith synth --resume {}",
                 out.display()
             ));
-            // Not an error: the run is paused. Exit 2 so scripts can tell.
             eprintln!("{msg}");
-            std::process::exit(2)
+            Ok(ExitCode::from(WAITING))
         }
     }
 }

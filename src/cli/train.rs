@@ -1,6 +1,7 @@
 //! `rewardsmith train` and `rewardsmith eval`.
 
 use crate::cli::clip_flags::ClipFlags;
+use crate::cli::flags::{DeviceFlag, ENV_HELP, SeedFlag, ThreadsFlag};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rewardsmith::env::AssetRoots;
@@ -10,8 +11,7 @@ use std::path::PathBuf;
 /// Arguments of `train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Built-in env name or path to a spec file.
-    #[arg(long, required_unless_present = "resume")]
+    #[arg(long, value_name = "ENV", required_unless_present = "resume", help = ENV_HELP)]
     env: Option<String>,
     /// Reward program (`.luau`); defaults to the env's own reward in `rewards/`.
     #[arg(long)]
@@ -25,15 +25,13 @@ pub struct TrainArgs {
     /// Parallel envs (PPO default: the env's `[train] n_envs`, else 8; SAC: 1).
     #[arg(long)]
     envs: Option<usize>,
-    /// Master seed.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    seed: SeedFlag,
     /// Run directory (default: `runs/<env>-<algo>-s<seed>`).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Device for updates.
-    #[arg(long, default_value = "cpu")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceFlag,
     /// Updates between checkpoints (default: the env's `[train] checkpoint_every`, else 10).
     #[arg(long)]
     checkpoint_every: Option<u64>,
@@ -42,8 +40,12 @@ pub struct TrainArgs {
     /// `EvalCallback` (default: the env's `[train] eval_every`, else 0 = never).
     #[arg(long, value_name = "N")]
     eval_every: Option<u64>,
-    /// Continue the run in this directory from its latest checkpoint.
-    #[arg(long, conflicts_with_all = ["env", "reward", "steps", "envs", "out", "checkpoint_every", "eval_every"])]
+    /// Continue the run in this directory from its latest checkpoint, with the settings
+    /// of its config.toml (flags that would change them are refused).
+    #[arg(long, value_name = "DIR", conflicts_with_all = [
+        "env", "reward", "algo", "steps", "envs", "seed", "out", "device",
+        "checkpoint_every", "eval_every", "stop_return", "clip_goal",
+    ])]
     resume: Option<PathBuf>,
     /// Stop after this many updates in total, as if killed (for resume tests).
     #[arg(long, hide = true)]
@@ -55,10 +57,8 @@ pub struct TrainArgs {
     /// 0 writes none.
     #[arg(long, default_value_t = 50)]
     video_every: u64,
-    /// Worker threads for env stepping, reward programs and tensor ops (default: one per
-    /// core). Results do not depend on it; small envs such as cartpole run fastest on 1.
-    #[arg(long, short = 'j')]
-    threads: Option<usize>,
+    #[command(flatten)]
+    threads: ThreadsFlag,
     /// Stop early once the mean return of the last 100 training episodes reaches R
     /// (checked after every update; recorded in summary.json as `stopped_at_return`).
     #[arg(long, value_name = "R")]
@@ -67,30 +67,9 @@ pub struct TrainArgs {
 
 /// Run `train`.
 pub fn run(args: TrainArgs) -> Result<()> {
-    if let Some(n) = args.threads {
-        if n == 0 {
-            bail!("--threads 0: expected at least 1");
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("setting up the worker threads")?;
-    }
+    args.threads.install()?;
     let (cfg, dir, resume) = match &args.resume {
-        Some(dir) => {
-            if !args.clip.clip_goal.is_empty() {
-                bail!(
-                    "--resume continues a run with its own settings; --clip-goal cannot change them"
-                );
-            }
-            if args.stop_return.is_some() {
-                bail!(
-                    "--resume continues a run with its own settings (config.toml's stop_return); \
-                     --stop-return cannot change them"
-                );
-            }
-            (RunConfig::load(dir)?, dir.clone(), true)
-        }
+        Some(dir) => (RunConfig::load(dir)?, dir.clone(), true),
         None => {
             let env = args.env.as_deref().context("--env is required")?;
             let roots = AssetRoots::discover();
@@ -108,8 +87,8 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 checkpoint_every: args.checkpoint_every,
                 eval_every: args.eval_every,
             });
-            cfg.seed = args.seed;
-            cfg.device = args.device.clone();
+            cfg.seed = args.seed.seed;
+            cfg.device = args.device.device;
             cfg.clip = args.clip.config(args.reward.is_some())?;
             if let Some(r) = args.stop_return.filter(|r| !r.is_finite()) {
                 bail!("--stop-return {r}: expected a finite return");

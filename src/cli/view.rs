@@ -4,13 +4,15 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::cli::clip_flags::ClipFlags;
+use crate::cli::flags::SeedFlag;
 use std::path::PathBuf;
 
 /// Arguments of `view`.
 #[derive(Args, Debug)]
 pub struct ViewArgs {
-    /// Built-in env name or path to a spec file (default with --run: the run's env).
-    #[arg(long)]
+    /// Built-in env name or path to a spec file (default with --run or --compare: the
+    /// run's env).
+    #[arg(long, value_name = "ENV")]
     env: Option<String>,
     /// A training run directory whose latest checkpoint's deterministic policy acts.
     #[arg(long, conflicts_with_all = ["policy", "compare"])]
@@ -22,9 +24,9 @@ pub struct ViewArgs {
     /// --run or --compare: each run's).
     #[arg(long)]
     reward: Option<PathBuf>,
-    /// Seed of the first episode (every compared run gets the same).
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    /// The seed of the first episode (every compared run gets the same).
+    #[command(flatten)]
+    seed: SeedFlag,
     /// Playback speed, real time × X (0.25 to 8).
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
@@ -149,7 +151,7 @@ pub fn run(args: ViewArgs) -> Result<()> {
     let opts = ViewOptions {
         sims,
         compare: compare_set,
-        seed: args.seed,
+        seed: args.seed.seed,
         speed: args.speed,
         scale: args.scale,
         size: args.size,

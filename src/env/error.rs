@@ -63,6 +63,12 @@ pub enum EnvError {
         /// Built-in names.
         known: String,
     },
+    /// `envs export` found a file of another content where it would write.
+    #[error("{path} exists and differs from the built-in file; move it away or export elsewhere")]
+    ExportConflict {
+        /// The file in the export directory.
+        path: PathBuf,
+    },
     /// An action had the wrong length or a non-finite value.
     #[error("action for env {env}: {message}")]
     BadAction {

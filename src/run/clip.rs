@@ -38,7 +38,7 @@ pub struct ClipConfig {
     /// Frames per CLIP batch.
     pub batch: usize,
     /// Where the model runs: `cpu`, or `gpu` (CUDA/TensorRT through onnxruntime-gpu).
-    pub device: String,
+    pub device: Device,
 }
 
 impl ClipConfig {
@@ -55,7 +55,7 @@ impl ClipConfig {
             weight: 1.0,
             program: false,
             batch: LoadOptions::default().batch,
-            device: "cpu".into(),
+            device: Device::Cpu,
         }
     }
 
@@ -95,18 +95,7 @@ impl ClipConfig {
         if self.batch == 0 {
             return bad("batch", "batch must be at least 1".into());
         }
-        self.device()?;
         Ok(())
-    }
-
-    /// The device of `device`, or the setting's error.
-    fn device(&self) -> Result<Device, RunError> {
-        self.device
-            .parse::<Device>()
-            .map_err(|e| RunError::ClipSetting {
-                key: "device",
-                message: format!("device: {e}"),
-            })
     }
 
     /// Load the model, embed the prompts (through the on-disk cache) and build the term
@@ -116,7 +105,7 @@ impl ClipConfig {
         let dir = registry::resolve(&self.model, &cache, &registry::manifests_dir())?;
         let opts = LoadOptions {
             session: SessionOptions {
-                device: self.device()?,
+                device: self.device,
                 threads: 0,
             },
             batch: self.batch,

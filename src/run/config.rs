@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+use crate::device::Device;
 use crate::env::{AssetRoots, EnvSpec};
 use crate::rl::ppo::PpoConfig;
 use crate::rl::sac::SacConfig;
@@ -166,8 +167,8 @@ pub struct RunConfig {
     pub algo: AlgoConfig,
     /// Master seed: env `i` is seeded `seed + i`, the learner's stream is derived from it.
     pub seed: u64,
-    /// Device the updates run on (`cpu`).
-    pub device: String,
+    /// Device the updates run on.
+    pub device: Device,
     /// A CLIP reward, alone or added to the reward program.
     pub clip: Option<ClipConfig>,
     /// End the run (checkpoint, evaluation, summary) once the mean return of the last
@@ -187,7 +188,7 @@ struct ConfigFile {
     success: PathBuf,
     algo: Algo,
     seed: u64,
-    device: String,
+    device: Device,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ppo: Option<PpoConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -261,7 +262,7 @@ impl RunConfig {
             success: absolute(&crate::reward::builtin_path(roots, &spec.rewards.success)),
             algo: AlgoConfig::Ppo(tuned_ppo(&spec, &file)?),
             seed: 0,
-            device: "cpu".into(),
+            device: Device::Cpu,
             clip: None,
             stop_return: None,
         })
@@ -291,7 +292,7 @@ impl RunConfig {
     /// Check every setting.
     pub fn validate(&self) -> Result<(), RunError> {
         self.algo.validate()?;
-        device(&self.device)?;
+        device(self.device)?;
         if let Some(c) = &self.clip {
             c.validate()?;
         }
@@ -325,15 +326,14 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// The update device for a device name.
-pub fn device(name: &str) -> Result<burn::tensor::Device, RunError> {
-    match name {
-        "cpu" => Ok(burn::tensor::Device::flex().autodiff()),
+/// The burn device training updates run on.
+pub fn device(device: Device) -> Result<burn::tensor::Device, RunError> {
+    match device {
+        Device::Cpu => Ok(burn::tensor::Device::flex().autodiff()),
         #[cfg(feature = "gpu")]
-        "gpu" => Ok(burn::tensor::Device::wgpu(Default::default()).autodiff()),
-        other => Err(RunError::UnknownDevice {
-            name: other.to_string(),
-        }),
+        Device::Gpu => Ok(burn::tensor::Device::wgpu(Default::default()).autodiff()),
+        #[cfg(not(feature = "gpu"))]
+        Device::Gpu => Err(RunError::GpuNotBuilt),
     }
 }
 
@@ -362,7 +362,7 @@ mod tests {
             success: "rewards/cartpole.luau".into(),
             algo,
             seed: 3,
-            device: "cpu".into(),
+            device: Device::Cpu,
             clip: None,
             stop_return: None,
         }

@@ -68,15 +68,9 @@ pub enum RunError {
         /// The value given.
         value: f64,
     },
-    /// The update device is not known to this build.
-    #[error(
-        "unknown device {name:?}: this build supports `cpu`{}",
-        if cfg!(feature = "gpu") { " and `gpu`" } else { " (build with --features gpu for `gpu`)" }
-    )]
-    UnknownDevice {
-        /// The name given.
-        name: String,
-    },
+    /// `device = "gpu"` in a build without GPU training.
+    #[error("device gpu: this build trains on the CPU only (build with --features gpu for gpu)")]
+    GpuNotBuilt,
     /// SAC asked for an env whose actions are not continuous.
     #[error(
         "SAC needs continuous actions, but env `{env}` has a {space} action space; \

@@ -42,7 +42,7 @@ fn learner_seed(seed: u64) -> u64 {
 
 /// The learner `cfg` asks for, sized for the envs of `drv`.
 pub(crate) fn learner(cfg: &RunConfig, drv: &EnvDriver) -> Result<Box<dyn Learner>, RunError> {
-    let dev = device(&cfg.device)?;
+    let dev = device(cfg.device)?;
     let c = drv.venv.compiled();
     let seed = learner_seed(cfg.seed);
     Ok(match &cfg.algo {

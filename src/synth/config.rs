@@ -10,7 +10,7 @@ use crate::rl::ppo::PpoConfig;
 use crate::synth::SynthError;
 
 /// Where replies come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Backend {
     /// An OpenAI-compatible chat-completions endpoint.
@@ -72,20 +72,22 @@ impl Default for LlmSettings {
 }
 
 /// How the next round's prompt is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Feedback {
     /// Reward reflection: statistics of the best candidate and every sample's outcome.
     Auto,
     /// A person's written critique (`round_R/critique.md`) plus the reflection.
     HumanText,
-    /// A person's ranking of the candidates' rollout videos (`round_R/ranking.json`,
-    /// ICPL); needs the `train` trainer, whose runs record the videos.
+    /// A person's ranking of the candidates' rollout videos (ICPL): `synth` writes
+    /// `round_R/rank.html`, opens it and asks for the ranking at the terminal, or waits
+    /// for `round_R/ranking.json` (e.g. from `rewardsmith view --compare`); needs the
+    /// `train` trainer, whose runs record the videos.
     HumanRank,
 }
 
 /// What evaluates each candidate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum TrainerKind {
     /// A `rewardsmith train` (PPO) process per candidate: the real fitness.

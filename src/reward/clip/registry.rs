@@ -91,21 +91,11 @@ impl Manifest {
     }
 }
 
-/// The cache root: `$REWARDSMITH_CACHE`, else `<user cache dir>/rewardsmith`.
-pub fn cache_root() -> PathBuf {
-    match std::env::var_os("REWARDSMITH_CACHE").filter(|v| !v.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => dirs::cache_dir()
-            .unwrap_or_else(std::env::temp_dir)
-            .join("rewardsmith"),
-    }
-}
+pub use crate::builtin::cache_root;
 
-/// Directory of the manifests: `$REWARDSMITH_HOME/assets/models`, else this crate's.
+/// Directory of the manifests: the built-in ones (or `$REWARDSMITH_HOME/assets/models`).
 pub fn manifests_dir() -> PathBuf {
-    let root = std::env::var_os("REWARDSMITH_HOME")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
-    root.join("assets").join("models")
+    crate::env::AssetRoots::discover().models_dir()
 }
 
 /// All manifests in `dir`, sorted by name.

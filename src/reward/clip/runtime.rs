@@ -17,26 +17,8 @@ use ort::session::Session;
 
 use super::ClipError;
 
-/// Where CLIP models run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Device {
-    /// The CPU execution provider (the default).
-    #[default]
-    Cpu,
-    /// TensorRT or CUDA, when the loaded ONNX Runtime has them (`onnxruntime-gpu`).
-    Gpu,
-}
-
-impl std::str::FromStr for Device {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "cpu" => Ok(Self::Cpu),
-            "gpu" | "cuda" => Ok(Self::Gpu),
-            _ => Err(format!("unknown device `{s}` (cpu or gpu)")),
-        }
-    }
-}
+/// Where CLIP models run (the crate-wide [`Device`](crate::device::Device)).
+pub use crate::device::Device;
 
 const INSTALL_HINT: &str = "install ONNX Runtime 1.30 or newer with `pip install onnxruntime` (CPU) or `pip install onnxruntime-gpu` (CUDA) for the `python3` on PATH, or set ORT_DYLIB_PATH to the libonnxruntime shared library";
 

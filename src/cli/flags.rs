@@ -1,0 +1,185 @@
+//! Flags that several commands take, defined once so that each means and checks the
+//! same everywhere: `--env`, `--seed`, `--threads`/`-j`, `--device`, and the LLM flags.
+//! A command takes one with `#[command(flatten)]`.
+
+use clap::Args;
+use rewardsmith::device::Device;
+use rewardsmith::synth::config::{Backend, LlmSettings};
+use std::num::NonZeroUsize;
+
+/// Help of every `--env`.
+pub const ENV_HELP: &str = "Built-in env name (`rewardsmith envs list`) or path to a spec file";
+
+/// `--env ENV`, required (commands where it is optional take `--env` with [`ENV_HELP`]).
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct EnvArg {
+    /// The env.
+    #[arg(long, value_name = "ENV", help = ENV_HELP)]
+    pub env: String,
+}
+
+/// `--seed N`: the seed of the command's first episode (env `i` of a batch is seeded
+/// `N + i`).
+#[derive(Args, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedFlag {
+    /// Seed of the first episode's RNG stream (env `i` of a batch: seed + i).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// `--threads N` / `-j N`: worker threads of this process.
+#[derive(Args, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadsFlag {
+    /// Worker threads (at least 1; default: one per core). Results do not depend on it.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+}
+
+impl ThreadsFlag {
+    /// The number of threads: the flag, else one per core.
+    pub fn get(self) -> usize {
+        self.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            NonZeroUsize::get,
+        )
+    }
+
+    /// Size the global rayon pool (env stepping, reward programs, tensor ops), when the
+    /// flag is given.
+    pub fn install(self) -> anyhow::Result<()> {
+        if let Some(n) = self.threads {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n.get())
+                .build_global()
+                .map_err(|e| anyhow::anyhow!("setting up {n} worker threads: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// `--device cpu|gpu`.
+#[derive(Args, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceFlag {
+    /// Where the command's networks run.
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
+}
+
+/// `--llm`, `--llm-url`, `--llm-model`, `--llm-key-env`: the LLM to ask; each, when
+/// given, overrides the config file's `[llm]` table.
+#[derive(Args, Debug, Clone, Default, PartialEq)]
+pub struct LlmFlags {
+    /// LLM backend: `http` (an OpenAI-compatible API) or `manual` (write prompts to
+    /// files; read the replies a person pastes in).
+    #[arg(long, value_enum)]
+    pub llm: Option<Backend>,
+    /// Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:8000/v1).
+    #[arg(long, value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// Model name.
+    #[arg(long, value_name = "NAME")]
+    pub llm_model: Option<String>,
+    /// Environment variable holding the API key (its value is never written).
+    #[arg(long, value_name = "VAR")]
+    pub llm_key_env: Option<String>,
+}
+
+impl LlmFlags {
+    /// Apply the flags given to `l`.
+    pub fn apply(&self, l: &mut LlmSettings) {
+        if let Some(v) = self.llm {
+            l.backend = v;
+        }
+        if let Some(v) = &self.llm_url {
+            l.url = v.clone();
+        }
+        if let Some(v) = &self.llm_model {
+            l.model = v.clone();
+        }
+        if let Some(v) = &self.llm_key_env {
+            l.key_env = v.clone();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cmd {
+        #[command(flatten)]
+        env: EnvArg,
+        #[command(flatten)]
+        seed: SeedFlag,
+        #[command(flatten)]
+        threads: ThreadsFlag,
+        #[command(flatten)]
+        device: DeviceFlag,
+        #[command(flatten)]
+        llm: LlmFlags,
+    }
+
+    fn parse(args: &[&str]) -> Result<Cmd, clap::Error> {
+        Cmd::try_parse_from(std::iter::once("cmd").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn env_is_required_and_taken_as_given() {
+        assert!(parse(&[]).is_err());
+        let c = parse(&["--env", "envs/my.toml"]).unwrap();
+        assert_eq!(c.env.env, "envs/my.toml");
+    }
+
+    #[test]
+    fn seed_defaults_to_zero_and_rejects_negative_numbers() {
+        assert_eq!(parse(&["--env", "e"]).unwrap().seed.seed, 0);
+        assert_eq!(parse(&["--env", "e", "--seed", "7"]).unwrap().seed.seed, 7);
+        assert!(parse(&["--env", "e", "--seed", "-1"]).is_err());
+    }
+
+    #[test]
+    fn threads_take_short_and_long_forms_and_refuse_zero() {
+        let c = parse(&["--env", "e", "-j", "3"]).unwrap();
+        assert_eq!(c.threads.get(), 3);
+        let c = parse(&["--env", "e", "--threads", "2"]).unwrap();
+        assert_eq!(c.threads.get(), 2);
+        assert!(parse(&["--env", "e", "--threads", "0"]).is_err());
+        let default = parse(&["--env", "e"]).unwrap().threads;
+        assert!(default.threads.is_none() && default.get() >= 1);
+    }
+
+    #[test]
+    fn device_is_cpu_or_gpu() {
+        assert_eq!(parse(&["--env", "e"]).unwrap().device.device, Device::Cpu);
+        let c = parse(&["--env", "e", "--device", "gpu"]).unwrap();
+        assert_eq!(c.device.device, Device::Gpu);
+        let e = parse(&["--env", "e", "--device", "tpu"]).unwrap_err();
+        assert!(e.to_string().contains("cpu"), "{e}");
+    }
+
+    #[test]
+    fn llm_flags_override_only_what_they_name() {
+        let c = parse(&[
+            "--env",
+            "e",
+            "--llm",
+            "manual",
+            "--llm-model",
+            "m",
+            "--llm-key-env",
+            "K",
+        ])
+        .unwrap();
+        let mut l = LlmSettings::default();
+        let url = l.url.clone();
+        c.llm.apply(&mut l);
+        assert_eq!(
+            (l.backend, l.model.as_str(), l.key_env.as_str()),
+            (Backend::Manual, "m", "K")
+        );
+        assert_eq!(l.url, url);
+        assert!(parse(&["--env", "e", "--llm", "carrier-pigeon"]).is_err());
+    }
+}
