@@ -620,7 +620,8 @@ fn thread_count_does_not_change_the_result() {
         .arg(tmp.path().join("j0"))
         .assert()
         .failure()
-        .stderr(predicate::str::contains("--threads 0"));
+        .stderr(predicate::str::contains("--threads <N>"))
+        .stderr(predicate::str::contains("at least 1"));
 }
 
 #[test]

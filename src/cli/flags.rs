@@ -31,8 +31,14 @@ pub struct SeedFlag {
 #[derive(Args, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadsFlag {
     /// Worker threads (at least 1; default: one per core). Results do not depend on it.
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
+}
+
+/// A thread count: a whole number of at least 1.
+fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
+    s.parse::<NonZeroUsize>()
+        .map_err(|_| format!("expected a whole number of threads, at least 1 (got `{s}`)"))
 }
 
 impl ThreadsFlag {
@@ -145,7 +151,8 @@ mod tests {
         assert_eq!(c.threads.get(), 3);
         let c = parse(&["--env", "e", "--threads", "2"]).unwrap();
         assert_eq!(c.threads.get(), 2);
-        assert!(parse(&["--env", "e", "--threads", "0"]).is_err());
+        let e = parse(&["--env", "e", "--threads", "0"]).unwrap_err();
+        assert!(e.to_string().contains("at least 1"), "{e}");
         let default = parse(&["--env", "e"]).unwrap().threads;
         assert!(default.threads.is_none() && default.get() >= 1);
     }

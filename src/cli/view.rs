@@ -1,4 +1,4 @@
-//! `rewardsmith view`: the interactive bevy viewer (feature `viewer`).
+//! `rewardsmith view`: the interactive bevy viewer (cargo feature `viewer`, off by default).
 
 use anyhow::Result;
 use clap::Args;
@@ -175,5 +175,8 @@ fn parse_size(s: &str) -> std::result::Result<(u32, u32), String> {
 #[cfg(not(feature = "viewer"))]
 pub fn run(args: ViewArgs) -> Result<()> {
     let _ = args;
-    anyhow::bail!("this build has no viewer: rebuild with the `viewer` feature (on by default)")
+    anyhow::bail!(
+        "this build has no viewer: build it with `--features viewer` \
+         (e.g. `cargo install --path . --features viewer`)"
+    )
 }
