@@ -336,6 +336,59 @@ fn resumed_sac_run_equals_uninterrupted_run() {
 }
 
 #[test]
+fn ppo_normalizers_are_checkpointed_and_resume_needs_them() {
+    // Pendulum's PPO normalizes observations and rewards (the defaults): 4 updates of
+    // 8 envs × 256 steps, killed after 2 and resumed, equal the uninterrupted run.
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["--env", "pendulum", "--steps", "8192", "--seed", "5"];
+    let (a, b) = assert_resume_matches(tmp.path(), &args, "2");
+    // The checkpoint after update 2 holds both normalizers, having counted every
+    // observation and return of the 2 × 2,048 steps.
+    let ck = b.join("checkpoints/update-000002/ppo.json");
+    let state = json(&ck);
+    for rms in ["obs_rms", "ret_rms"] {
+        let count = state[rms]["count"].as_f64().unwrap();
+        assert!((count - 4096.0).abs() < 0.01, "{rms} count {count}");
+    }
+    let obs_mean: Vec<f64> = state["obs_rms"]["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(obs_mean.iter().any(|m| m.abs() > 1e-3), "{obs_mean:?}");
+    // Without them the resumed run is another run: reset the observation normalizer in
+    // a copy of the killed run's checkpoint and resume it.
+    let c = tmp.path().join("c");
+    rewardsmith()
+        .arg("train")
+        .args(args)
+        .args([
+            "--checkpoint-every",
+            "1",
+            "--video-every",
+            "0",
+            "--stop-after",
+            "2",
+            "--out",
+        ])
+        .arg(&c)
+        .assert()
+        .success();
+    let ck = c.join("checkpoints/update-000002/ppo.json");
+    let mut state = json(&ck);
+    let d = obs_mean.len();
+    state["obs_rms"] =
+        serde_json::json!({"mean": vec![0.0; d], "var": vec![1.0; d], "count": 1e-4});
+    std::fs::write(&ck, serde_json::to_vec(&state).unwrap()).unwrap();
+    resume(&c);
+    assert_ne!(
+        json(&a.join("summary.json"))["policy_hash"],
+        json(&c.join("summary.json"))["policy_hash"]
+    );
+}
+
+#[test]
 fn resumed_run_equals_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     // A killed run may have written metrics past its last checkpoint: the resume drops

@@ -16,15 +16,19 @@ pub struct TrainArgs {
     /// Reward program (`.luau`); defaults to the env's own reward in `rewards/`.
     #[arg(long)]
     reward: Option<PathBuf>,
-    /// Algorithm.
-    #[arg(long, default_value = "ppo", value_parser = ["ppo", "sac"])]
-    algo: String,
-    /// Total env steps (PPO default: the env's `[train] total_steps`, else 1,000,000).
+    /// Algorithm (default: the env's `[train] algo`, else ppo).
+    #[arg(long, value_parser = ["ppo", "sac"])]
+    algo: Option<String>,
+    /// Total env steps (default: the env's `[train] total_steps`, else 1,000,000).
     #[arg(long)]
     steps: Option<u64>,
-    /// Parallel envs (PPO default: the env's `[train] n_envs`, else 8; SAC: 1).
+    /// Parallel envs (default: the env's `[train] n_envs`, else 8 for PPO, 1 for SAC).
     #[arg(long)]
     envs: Option<usize>,
+    /// SAC: gradient steps per env step, summed over the envs (default: the env's
+    /// `[train] utd`, else 1).
+    #[arg(long, value_name = "RATIO")]
+    utd: Option<f64>,
     /// Master seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -43,7 +47,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     eval_every: Option<u64>,
     /// Continue the run in this directory from its latest checkpoint.
-    #[arg(long, conflicts_with_all = ["env", "reward", "steps", "envs", "out", "checkpoint_every", "eval_every"])]
+    #[arg(long, conflicts_with_all = ["env", "reward", "steps", "envs", "utd", "out", "checkpoint_every", "eval_every"])]
     resume: Option<PathBuf>,
     /// Stop after this many updates in total, as if killed (for resume tests).
     #[arg(long, hide = true)]
@@ -101,13 +105,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 }
                 cfg.reward = std::path::absolute(r)?;
             }
-            cfg.set_algo(&args.algo, &roots)?;
+            if let Some(algo) = &args.algo {
+                cfg.set_algo(algo)?;
+            }
             cfg.override_run(&run::RunOverrides {
                 steps: args.steps,
                 envs: args.envs,
                 checkpoint_every: args.checkpoint_every,
                 eval_every: args.eval_every,
-            });
+                utd: args.utd,
+            })?;
             cfg.seed = args.seed;
             cfg.device = args.device.clone();
             cfg.clip = args.clip.config(args.reward.is_some())?;

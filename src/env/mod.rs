@@ -5,6 +5,7 @@ mod error;
 pub mod gym;
 pub mod spec;
 pub mod state;
+pub mod train_spec;
 pub mod vec_env;
 pub mod world;
 

@@ -27,9 +27,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::env::spec::SuccessWhen;
+use crate::env::train_spec::TrainAlgo;
 use crate::env::{AssetRoots, Env, EnvSpec, VecEnv};
 use crate::reward::{ScriptReward, load_program};
-use crate::rl::ppo::{Ppo, PpoConfig, UpdateStats};
+use crate::rl::UpdateStats;
+use crate::rl::ppo::{Ppo, PpoConfig};
 use crate::rl::sac::{Sac, SacConfig};
 use crate::rl::{Actor, EnvDriver, Episode, Learner};
 use clip::ClipConfig;
@@ -74,35 +76,47 @@ impl RunConfig {
     pub fn for_env(env: &str, roots: &AssetRoots) -> Result<Self, RunError> {
         let file = roots.resolve_env(env)?;
         let spec = EnvSpec::from_file(&file)?;
-        let mut ppo = PpoConfig::default();
-        if let Some(t) = &spec.train {
-            ppo.apply(t).map_err(|e| RunError::TrainTable {
-                file: file.clone(),
-                source: Box::new(e),
-            })?;
+        let table_err = |e| RunError::TrainTable {
+            file: file.clone(),
+            source: Box::new(e),
+        };
+        let (mut ppo, mut sac) = (None, None);
+        match &spec.train {
+            Some(t) if t.algo() == TrainAlgo::Sac => {
+                let mut s = SacConfig::default();
+                s.apply(t).map_err(table_err)?;
+                sac = Some(s);
+            }
+            t => {
+                let mut p = PpoConfig::default();
+                if let Some(t) = t {
+                    p.apply(t).map_err(table_err)?;
+                }
+                ppo = Some(p);
+            }
         }
+        let algo = if sac.is_some() { "sac" } else { "ppo" };
         Ok(Self {
             version: env!("CARGO_PKG_VERSION").to_string(),
             env: absolute(&file),
             reward: absolute(&crate::reward::builtin_path(roots, &spec.rewards.reward)),
             success: absolute(&crate::reward::builtin_path(roots, &spec.rewards.success)),
-            algo: "ppo".into(),
+            algo: algo.into(),
             seed: 0,
             device: "cpu".into(),
-            ppo: Some(ppo),
-            sac: None,
+            ppo,
+            sac,
             clip: None,
             stop_return: None,
         })
     }
 
-    /// Switch to `algo` (`ppo` keeps the env's tuned settings; `sac` takes SAC defaults).
-    pub fn set_algo(&mut self, algo: &str, roots: &AssetRoots) -> Result<(), RunError> {
+    /// Switch to `algo`: the env's `[train]` settings where its table is for that
+    /// algorithm, else the algorithm's defaults.
+    pub fn set_algo(&mut self, algo: &str) -> Result<(), RunError> {
         match algo {
             "ppo" => {
-                if self.ppo.is_none() {
-                    self.ppo = Self::for_env(&self.env.to_string_lossy(), roots)?.ppo;
-                }
+                self.ppo.get_or_insert_with(PpoConfig::default);
                 self.sac = None;
             }
             "sac" => {
@@ -119,8 +133,19 @@ impl RunConfig {
         Ok(())
     }
 
-    /// Set total steps, envs, checkpoint and evaluation intervals of the chosen algorithm.
-    pub fn override_run(&mut self, o: &RunOverrides) {
+    /// Set total steps, envs, checkpoint and evaluation intervals of the chosen algorithm
+    /// (and SAC's update-to-data ratio).
+    pub fn override_run(&mut self, o: &RunOverrides) -> Result<(), RunError> {
+        if let Some(utd) = o.utd {
+            let Some(s) = &mut self.sac else {
+                return Err(RunError::AlgoFlag {
+                    flag: "--utd",
+                    algo: "SAC",
+                    other: self.algo.clone(),
+                });
+            };
+            s.utd = utd;
+        }
         if let Some(p) = &mut self.ppo {
             p.total_steps = o.steps.unwrap_or(p.total_steps);
             p.n_envs = o.envs.unwrap_or(p.n_envs);
@@ -133,6 +158,7 @@ impl RunConfig {
             p.checkpoint_every = o.checkpoint_every.unwrap_or(p.checkpoint_every).max(1);
             p.eval_every = o.eval_every.unwrap_or(p.eval_every);
         }
+        Ok(())
     }
 
     /// Updates (PPO) or iterations (SAC) between best-policy evaluations; 0: none.
@@ -174,6 +200,11 @@ impl RunConfig {
             s.validate()?;
         }
         device(&self.device)?;
+        if self.algo == "sac" && self.device != "cpu" {
+            return Err(RunError::SacDevice {
+                device: self.device.clone(),
+            });
+        }
         if let Some(c) = &self.clip {
             c.validate()?;
         }
@@ -206,6 +237,8 @@ pub struct RunOverrides {
     pub checkpoint_every: Option<u64>,
     /// Updates between best-policy evaluations.
     pub eval_every: Option<u64>,
+    /// SAC's gradient steps per env step.
+    pub utd: Option<f64>,
 }
 
 /// One line of `metrics.jsonl`.
@@ -448,14 +481,13 @@ pub fn train(
     let (n_envs, every, eval_episodes, _) = cfg.shape()?;
     let start = Instant::now();
     let mut drv = driver(cfg, n_envs, cfg.seed)?;
-    let dev = device(&cfg.device)?;
     let mut ppo: Box<dyn Learner> = match (&cfg.ppo, &cfg.sac) {
         (Some(p), _) if cfg.algo == "ppo" => Box::new(Ppo::new(
             p.clone(),
             drv.obs_dim(),
             &drv.venv.compiled().action_space,
             learner_seed(cfg.seed),
-            dev,
+            device(&cfg.device)?,
         )?),
         (_, Some(s)) => {
             let c = drv.venv.compiled();
@@ -470,7 +502,6 @@ pub fn train(
                 space.clone(),
                 drv.obs_dim(),
                 learner_seed(cfg.seed),
-                dev,
             )?)
         }
         _ => {
