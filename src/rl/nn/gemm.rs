@@ -56,10 +56,18 @@ impl<'a> Mat<'a> {
 }
 
 /// `out = a · b`, or `out += a · b` with `accumulate`; `out` is row-major
-/// `a.rows × b.cols` (as used). Splits the product over rayon's threads when the pool
-/// has more than one (each output element is summed in the same order either way, so
-/// the result does not depend on the thread count).
+/// `a.rows × b.cols` (as used). Called from outside rayon's pool, splits the product
+/// over the pool's threads when it has more than one; called from a pool thread (work
+/// already split, e.g. one twin network per thread), runs on that thread alone. Each
+/// output element is summed in the same order either way, so the result does not
+/// depend on the thread count.
 pub fn matmul(out: &mut [f32], a: Mat<'_>, b: Mat<'_>, accumulate: bool) {
+    let split = rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none();
+    product(out, a, b, accumulate, split);
+}
+
+/// [`matmul`], split over the current rayon pool's threads or not.
+fn product(out: &mut [f32], a: Mat<'_>, b: Mat<'_>, accumulate: bool, split: bool) {
     let ((m, k), (k2, n)) = (a.shape(), b.shape());
     assert_eq!(k, k2, "inner dimensions {k} and {k2}");
     assert!(
@@ -78,7 +86,7 @@ pub fn matmul(out: &mut [f32], a: Mat<'_>, b: Mat<'_>, accumulate: bool) {
     }
     let (a_rs, a_cs) = a.strides();
     let (b_rs, b_cs) = b.strides();
-    let parallelism = if rayon::current_num_threads() > 1 {
+    let parallelism = if split {
         Parallelism::Rayon(0)
     } else {
         Parallelism::None
@@ -177,19 +185,25 @@ mod tests {
         let b: Vec<f32> = (0..k * n)
             .map(|i| ((i * 104_729) % 997) as f32 / 498.0 - 1.0)
             .collect();
-        let run = |threads: usize| {
+        let run = |threads: usize, split: bool| {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .expect("pool");
             pool.install(|| {
                 let mut c = vec![0.0; m * n];
-                matmul(&mut c, Mat::new(&a, m, k), Mat::new(&b, k, n).t(), false);
+                product(
+                    &mut c,
+                    Mat::new(&a, m, k),
+                    Mat::new(&b, k, n).t(),
+                    false,
+                    split,
+                );
                 c
             })
         };
-        let one = run(1);
-        assert_eq!(one, run(2));
-        assert_eq!(one, run(3));
+        let one = run(1, false);
+        assert_eq!(one, run(2, true));
+        assert_eq!(one, run(3, true));
     }
 }

@@ -80,13 +80,34 @@ pub struct StepScratch {
     actor_grads: Vec<f32>,
     d_actor_out: Vec<f32>,
     q_in: Vec<f32>,
-    q_cache: [MlpCache; 2],
-    q_scratch: [MlpScratch; 2],
-    q_grads: [Vec<f32>; 2],
-    d_q: [Vec<f32>; 2],
-    d_q_in: [Vec<f32>; 2],
+    twin: [QScratch; 2],
     samples: Samples,
     target: Vec<f32>,
+}
+
+/// The buffers of one Q network's passes.
+#[derive(Debug, Default)]
+struct QScratch {
+    cache: MlpCache,
+    scratch: MlpScratch,
+    grads: Vec<f32>,
+    /// Loss gradient of its output.
+    d_out: Vec<f32>,
+    /// Loss gradient of its input.
+    d_in: Vec<f32>,
+}
+
+/// Run `f(i, pair[i])` for both elements of a twin pair: on two threads when the pool
+/// has them (each network's products then run single-threaded, see
+/// `nn::gemm::matmul`), else one after the other.
+fn twin<T: Send, F: Fn(usize, &mut T) + Sync>(pair: &mut [T; 2], f: F) {
+    let [a, b] = pair;
+    if rayon::current_num_threads() > 1 {
+        rayon::join(|| f(0, a), || f(1, b));
+    } else {
+        f(0, a);
+        f(1, b);
+    }
 }
 
 /// The actor's samples of a gradient step, one row per row of the actor pass.
@@ -202,13 +223,16 @@ impl SacNets {
             a,
             bs,
         );
-        for i in 0..2 {
-            self.q_target[i].forward(&s.q_in, bs, &mut s.q_cache[i]);
+        {
+            let (targets, q_in) = (&self.q_target, &s.q_in);
+            twin(&mut s.twin, |i, t| {
+                targets[i].forward(q_in, bs, &mut t.cache)
+            });
         }
         s.target.clear();
         for r in 0..bs {
-            let q1 = self.q_target[0].output(&s.q_cache[0])[r];
-            let q2 = self.q_target[1].output(&s.q_cache[1])[r];
+            let q1 = self.q_target[0].output(&s.twin[0].cache)[r];
+            let q2 = self.q_target[1].output(&s.twin[1].cache)[r];
             let logp = s.samples.logp[next_row + r];
             s.target.push(soft_target(
                 batch.rew[r],
@@ -220,35 +244,38 @@ impl SacNets {
             ));
         }
 
-        // Critic regression on the stored actions.
+        // Critic regression on the stored actions: ½ Σ_i mean((Q_i − y)²).
         fill_q_input(&mut s.q_in, &batch.obs, &batch.act, d, a, bs);
-        let mut q_loss = 0.0;
-        for i in 0..2 {
-            let q = &self.q[i];
-            q.forward(&s.q_in, bs, &mut s.q_cache[i]);
-            let d_q = &mut s.d_q[i];
-            d_q.clear();
-            for (&v, &y) in q.output(&s.q_cache[i]).iter().zip(&s.target) {
-                let e = v - y;
-                q_loss += 0.5 * (e as f64) * (e as f64) / bs as f64;
-                d_q.push(e / bs as f32);
-            }
+        {
+            let (q_in, target, lr) = (&s.q_in, &s.target, set.q_lr);
+            let ([q0, q1], [o0, o1], [t0, t1]) = (&mut self.q, &mut self.q_opt, &mut s.twin);
+            let mut pair = [(q0, o0, t0), (q1, o1, t1)];
+            twin(&mut pair, |_, (q, opt, t)| {
+                q.forward(q_in, bs, &mut t.cache);
+                t.d_out.clear();
+                for (&v, &y) in q.output(&t.cache).iter().zip(target) {
+                    t.d_out.push((v - y) / bs as f32);
+                }
+                t.grads.resize(q.params().len(), 0.0);
+                q.backward(
+                    &t.cache,
+                    bs,
+                    &t.d_out,
+                    Some(t.grads.as_mut_slice()),
+                    None,
+                    &mut t.scratch,
+                );
+                opt.step(q.params_mut(), &t.grads, lr);
+            });
         }
+        let q_loss: f64 = s
+            .twin
+            .iter()
+            .flat_map(|t| &t.d_out)
+            .map(|&g| 0.5 * (g as f64 * bs as f64).powi(2) / bs as f64)
+            .sum();
         if !q_loss.is_finite() {
             return Err(RlError::SacLoss { value: q_loss });
-        }
-        for i in 0..2 {
-            let grads = &mut s.q_grads[i];
-            grads.resize(self.q[i].params().len(), 0.0);
-            self.q[i].backward(
-                &s.q_cache[i],
-                bs,
-                &s.d_q[i],
-                Some(grads.as_mut_slice()),
-                None,
-                &mut s.q_scratch[i],
-            );
-            self.q_opt[i].step(self.q[i].params_mut(), grads, set.q_lr);
         }
 
         let actor = if set.update_actor {
@@ -280,35 +307,38 @@ impl SacNets {
         let (bs, d) = (batch.rows, self.actor.in_dim());
         let a = self.actor.out_dim() / 2;
         fill_q_input(&mut s.q_in, &batch.obs, &s.samples.y[..bs * a], d, a, bs);
-        for i in 0..2 {
-            self.q[i].forward(&s.q_in, bs, &mut s.q_cache[i]);
+        {
+            let (nets, q_in) = (&self.q, &s.q_in);
+            twin(&mut s.twin, |i, t| nets[i].forward(q_in, bs, &mut t.cache));
         }
         // d loss / d Q_i: −1/bs on the smaller of the two per row (as torch.min routes it).
         let (mut loss, mut logp_sum) = (0.0, 0.0);
-        let (d1, d2) = s.d_q.split_at_mut(1);
-        let (d1, d2) = (&mut d1[0], &mut d2[0]);
-        d1.clear();
-        d2.clear();
+        let [t1, t2] = &mut s.twin;
+        t1.d_out.clear();
+        t2.d_out.clear();
         for r in 0..bs {
-            let q1 = self.q[0].output(&s.q_cache[0])[r];
-            let q2 = self.q[1].output(&s.q_cache[1])[r];
+            let q1 = self.q[0].output(&t1.cache)[r];
+            let q2 = self.q[1].output(&t2.cache)[r];
             let first = q1 <= q2;
             let g = -1.0 / bs as f32;
-            d1.push(if first { g } else { 0.0 });
-            d2.push(if first { 0.0 } else { g });
+            t1.d_out.push(if first { g } else { 0.0 });
+            t2.d_out.push(if first { 0.0 } else { g });
             let lp = s.samples.logp[r] as f64;
             loss += (alpha * lp - q1.min(q2) as f64) / bs as f64;
             logp_sum += lp;
         }
-        for i in 0..2 {
-            self.q[i].backward(
-                &s.q_cache[i],
-                bs,
-                &s.d_q[i],
-                None,
-                Some(&mut s.d_q_in[i]),
-                &mut s.q_scratch[i],
-            );
+        {
+            let nets = &self.q;
+            twin(&mut s.twin, |i, t| {
+                nets[i].backward(
+                    &t.cache,
+                    bs,
+                    &t.d_out,
+                    None,
+                    Some(&mut t.d_in),
+                    &mut t.scratch,
+                );
+            });
         }
         // Back through the squashing onto the actor's outputs (mean, raw log-std).
         let out = self.actor.output(&s.actor_cache);
@@ -320,7 +350,7 @@ impl SacNets {
             for j in 0..a {
                 let k = r * a + j;
                 let y = s.samples.y[k] as f64;
-                let dy = (s.d_q_in[0][r * w + d + j] + s.d_q_in[1][r * w + d + j]) as f64;
+                let dy = (s.twin[0].d_in[r * w + d + j] + s.twin[1].d_in[r * w + d + j]) as f64;
                 // log π = Σ_j [ln N(ε_j) − ln σ_j − ln(1 − y_j² + ε)], y = tanh(μ + σ ε).
                 let g_u = (dy + c * 2.0 * y / (1.0 - y * y + SQUASH_EPS)) * (1.0 - y * y);
                 let g_log_std = -c + g_u * (s.samples.std[k] as f64) * (s.samples.eps[k] as f64);
