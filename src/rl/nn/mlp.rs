@@ -143,7 +143,7 @@ impl Mlp {
         rows: usize,
         d_out: &[f32],
         mut grads: Option<&mut [f32]>,
-        mut d_in: Option<&mut Vec<f32>>,
+        d_in: Option<&mut Vec<f32>>,
         scratch: &mut MlpScratch,
     ) {
         assert!(
@@ -203,7 +203,7 @@ impl Mlp {
                 std::mem::swap(grad, next);
             }
         }
-        if let Some(d) = d_in.as_deref_mut() {
+        if let Some(d) = d_in {
             d.clear();
             d.extend_from_slice(grad);
         }
@@ -274,16 +274,12 @@ mod tests {
             &mut MlpScratch::default(),
         );
         let h = 1e-3;
-        for k in 0..m.params().len() {
+        for (k, &g) in grads.iter().enumerate() {
             let (mut up, mut down) = (m.clone(), m.clone());
             up.params[k] += h;
             down.params[k] -= h;
             let fd = (loss(&up, &x, rows, &c) - loss(&down, &x, rows, &c)) / (2.0 * h as f64);
-            assert!(
-                (fd - grads[k] as f64).abs() < 2e-3,
-                "param {k}: {fd} vs {}",
-                grads[k]
-            );
+            assert!((fd - g as f64).abs() < 2e-3, "param {k}: {fd} vs {g}");
         }
         for k in 0..x.len() {
             let (mut up, mut down) = (x.clone(), x.clone());
