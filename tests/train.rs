@@ -699,3 +699,80 @@ fn a_failing_video_warns_and_training_goes_on() {
         .stderr(predicate::str::contains("warning").and(predicate::str::contains("video")));
     assert!(out.join("summary.json").exists());
 }
+
+#[test]
+fn sac_results_do_not_depend_on_the_thread_count() {
+    // 500 gradient steps after the 5,000 random ones: the twin Q networks run on two
+    // threads with --threads 2, one after the other with --threads 1.
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |j: &str| {
+        let args = [
+            "--env",
+            "pendulum",
+            "--algo",
+            "sac",
+            "--steps",
+            "5500",
+            "--seed",
+            "3",
+            "--video-every",
+            "0",
+            "--threads",
+            j,
+        ];
+        train(&args, &tmp.path().join(format!("j{j}")))
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one["policy_hash"], two["policy_hash"]);
+    assert_eq!(one["eval"], two["eval"]);
+}
+
+#[test]
+fn the_train_table_picks_sac_and_rejects_keys_of_the_other_algorithm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pendulum =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("envs/pendulum.toml"))
+            .unwrap();
+    let base = &pendulum[..pendulum
+        .find("[train]")
+        .expect("pendulum has a [train] table")];
+    let spec = |name: &str, table: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, format!("{base}[train]\n{table}")).unwrap();
+        p
+    };
+    // algo = "sac": `train --env` runs SAC with the table's settings.
+    let good = spec(
+        "sac.toml",
+        "algo = \"sac\"\ntotal_steps = 300\nlearning_starts = 200\nbatch_size = 32\nhidden = [16]\nlog_every = 100\nutd = 0.5\nn_step = 3\n",
+    );
+    let out = tmp.path().join("run");
+    rewardsmith()
+        .args(["train", "--video-every", "0", "--env"])
+        .arg(&good)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(config.contains("algo = \"sac\""), "{config}");
+    assert!(
+        config.contains("n_step = 3") && config.contains("utd = 0.5"),
+        "{config}"
+    );
+    assert!(out.join("checkpoints/update-000003/sac.bin").is_file());
+    // A PPO key in a SAC table, and --utd on a PPO run, are errors naming them.
+    let bad = spec("bad.toml", "algo = \"sac\"\nn_steps = 64\n");
+    rewardsmith()
+        .args(["train", "--env"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("n_steps: not a sac setting"));
+    rewardsmith()
+        .args(["train", "--env", "cartpole", "--utd", "2", "--out"])
+        .arg(tmp.path().join("ppo"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--utd is a SAC setting"));
+}
