@@ -337,6 +337,59 @@ fn resumed_sac_run_equals_uninterrupted_run() {
 }
 
 #[test]
+fn ppo_normalizers_are_checkpointed_and_resume_needs_them() {
+    // Pendulum's PPO normalizes observations and rewards (the defaults): 4 updates of
+    // 8 envs × 256 steps, killed after 2 and resumed, equal the uninterrupted run.
+    let tmp = tempfile::tempdir().unwrap();
+    let args = ["--env", "pendulum", "--steps", "8192", "--seed", "5"];
+    let (a, b) = assert_resume_matches(tmp.path(), &args, "2");
+    // The checkpoint after update 2 holds both normalizers, having counted every
+    // observation and return of the 2 × 2,048 steps.
+    let ck = b.join("checkpoints/update-000002/ppo.json");
+    let state = json(&ck);
+    for rms in ["obs_rms", "ret_rms"] {
+        let count = state[rms]["count"].as_f64().unwrap();
+        assert!((count - 4096.0).abs() < 0.01, "{rms} count {count}");
+    }
+    let obs_mean: Vec<f64> = state["obs_rms"]["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(obs_mean.iter().any(|m| m.abs() > 1e-3), "{obs_mean:?}");
+    // Without them the resumed run is another run: reset the observation normalizer in
+    // a copy of the killed run's checkpoint and resume it.
+    let c = tmp.path().join("c");
+    rewardsmith()
+        .arg("train")
+        .args(args)
+        .args([
+            "--checkpoint-every",
+            "1",
+            "--video-every",
+            "0",
+            "--stop-after",
+            "2",
+            "--out",
+        ])
+        .arg(&c)
+        .assert()
+        .success();
+    let ck = c.join("checkpoints/update-000002/ppo.json");
+    let mut state = json(&ck);
+    let d = obs_mean.len();
+    state["obs_rms"] =
+        serde_json::json!({"mean": vec![0.0; d], "var": vec![1.0; d], "count": 1e-4});
+    std::fs::write(&ck, serde_json::to_vec(&state).unwrap()).unwrap();
+    resume(&c);
+    assert_ne!(
+        json(&a.join("summary.json"))["policy_hash"],
+        json(&c.join("summary.json"))["policy_hash"]
+    );
+}
+
+#[test]
 fn resumed_run_equals_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     // A killed run may have written metrics past its last checkpoint: the resume drops
@@ -647,4 +700,81 @@ fn a_failing_video_warns_and_training_goes_on() {
         .success()
         .stderr(predicate::str::contains("warning").and(predicate::str::contains("video")));
     assert!(out.join("summary.json").exists());
+}
+
+#[test]
+fn sac_results_do_not_depend_on_the_thread_count() {
+    // 500 gradient steps after the 5,000 random ones: the twin Q networks run on two
+    // threads with --threads 2, one after the other with --threads 1.
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |j: &str| {
+        let args = [
+            "--env",
+            "pendulum",
+            "--algo",
+            "sac",
+            "--steps",
+            "5500",
+            "--seed",
+            "3",
+            "--video-every",
+            "0",
+            "--threads",
+            j,
+        ];
+        train(&args, &tmp.path().join(format!("j{j}")))
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one["policy_hash"], two["policy_hash"]);
+    assert_eq!(one["eval"], two["eval"]);
+}
+
+#[test]
+fn the_train_table_picks_sac_and_rejects_keys_of_the_other_algorithm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pendulum =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("envs/pendulum.toml"))
+            .unwrap();
+    let base = &pendulum[..pendulum
+        .find("[train]")
+        .expect("pendulum has a [train] table")];
+    let spec = |name: &str, table: &str| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, format!("{base}[train]\n{table}")).unwrap();
+        p
+    };
+    // algo = "sac": `train --env` runs SAC with the table's settings.
+    let good = spec(
+        "sac.toml",
+        "algo = \"sac\"\ntotal_steps = 300\nlearning_starts = 200\nbatch_size = 32\nhidden = [16]\nlog_every = 100\nutd = 0.5\nn_step = 3\n",
+    );
+    let out = tmp.path().join("run");
+    rewardsmith()
+        .args(["train", "--video-every", "0", "--env"])
+        .arg(&good)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    assert!(config.contains("algo = \"sac\""), "{config}");
+    assert!(
+        config.contains("n_step = 3") && config.contains("utd = 0.5"),
+        "{config}"
+    );
+    assert!(out.join("checkpoints/update-000003/sac.bin").is_file());
+    // A PPO key in a SAC table, and --utd on a PPO run, are errors naming them.
+    let bad = spec("bad.toml", "algo = \"sac\"\nn_steps = 64\n");
+    rewardsmith()
+        .args(["train", "--env"])
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("n_steps: not a sac setting"));
+    rewardsmith()
+        .args(["train", "--env", "cartpole", "--utd", "2", "--out"])
+        .arg(tmp.path().join("ppo"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--utd is a SAC setting"));
 }

@@ -16,15 +16,19 @@ pub struct TrainArgs {
     /// Reward program (`.luau`); defaults to the env's own reward in `rewards/`.
     #[arg(long)]
     reward: Option<PathBuf>,
-    /// Algorithm.
-    #[arg(long, value_enum, default_value_t = Algo::Ppo)]
-    algo: Algo,
-    /// Total env steps (PPO default: the env's `[train] total_steps`, else 1,000,000).
+    /// Algorithm (default: the env's `[train] algo`, else ppo).
+    #[arg(long, value_enum)]
+    algo: Option<Algo>,
+    /// Total env steps (default: the env's `[train] total_steps`, else 1,000,000).
     #[arg(long)]
     steps: Option<u64>,
-    /// Parallel envs (PPO default: the env's `[train] n_envs`, else 8; SAC: 1).
+    /// Parallel envs (default: the env's `[train] n_envs`, else 8 for PPO, 1 for SAC).
     #[arg(long)]
     envs: Option<usize>,
+    /// SAC: gradient steps per env step, summed over the envs (default: the env's
+    /// `[train] utd`, else 1).
+    #[arg(long, value_name = "RATIO")]
+    utd: Option<f64>,
     #[command(flatten)]
     seed: SeedFlag,
     /// Run directory (default: `runs/<env>-<algo>-s<seed>`).
@@ -43,7 +47,7 @@ pub struct TrainArgs {
     /// Continue the run in this directory from its latest checkpoint, with the settings
     /// of its config.toml (flags that would change them are refused).
     #[arg(long, value_name = "DIR", conflicts_with_all = [
-        "env", "reward", "algo", "steps", "envs", "seed", "out", "device",
+        "env", "reward", "algo", "steps", "envs", "utd", "seed", "out", "device",
         "checkpoint_every", "eval_every", "stop_return", "clip_goal",
     ])]
     resume: Option<PathBuf>,
@@ -80,13 +84,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 }
                 cfg.reward = std::path::absolute(r)?;
             }
-            cfg.set_algo(args.algo)?;
+            if let Some(algo) = args.algo {
+                cfg.set_algo(algo)?;
+            }
             cfg.algo.override_run(&run::RunOverrides {
                 steps: args.steps,
                 envs: args.envs,
                 checkpoint_every: args.checkpoint_every,
                 eval_every: args.eval_every,
-            });
+                utd: args.utd,
+            })?;
             cfg.seed = args.seed.seed;
             cfg.device = args.device.device;
             cfg.clip = args.clip.config(args.reward.is_some())?;

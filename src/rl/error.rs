@@ -71,6 +71,29 @@ pub enum RlError {
         /// The value given.
         value: String,
     },
+    /// A `[train]` key that the table's algorithm does not read.
+    #[error(
+        "[train] {key}: not a {algo} setting (set `algo` to the algorithm it belongs to, or remove it)"
+    )]
+    TrainKey {
+        /// The key.
+        key: &'static str,
+        /// The algorithm the table configures.
+        algo: &'static str,
+    },
+    /// PPO asked to both squash and rescale actions.
+    #[error("squash_actions maps samples onto the action bounds itself; drop rescale_actions")]
+    SquashAndRescale,
+    /// A hyperparameter outside its range.
+    #[error("{name} = {value}: expected a value {expected}")]
+    Range {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+        /// The allowed range, in words.
+        expected: &'static str,
+    },
     /// The PPO loss became NaN or infinite.
     #[error("PPO loss became {value} at update {update}")]
     PpoLoss {
@@ -84,6 +107,33 @@ pub enum RlError {
     SacLoss {
         /// The loss.
         value: f64,
+    },
+    /// A SAC checkpoint of the burn-based SAC (before 2026-12), which this version
+    /// cannot continue.
+    #[error(
+        "{dir}: a SAC checkpoint of an earlier rewardsmith (burn records, actor.bpk); this version's SAC keeps its networks in sac.bin and cannot resume it. Its policy still evaluates (`rewardsmith eval`); retrain to continue"
+    )]
+    OldSacCheckpoint {
+        /// The checkpoint directory.
+        dir: PathBuf,
+    },
+    /// A checkpoint whose networks or buffers do not fit this run's config.
+    #[error(
+        "{path}: the checkpoint's networks or replay buffer do not fit this run's observation, action or network sizes"
+    )]
+    CheckpointMismatch {
+        /// The checkpoint file.
+        path: PathBuf,
+    },
+    /// A SAC checkpoint of another format version.
+    #[error("{path}: SAC checkpoint format {found}, this version reads {expected}")]
+    SacFormat {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+        /// The version this build reads.
+        expected: u32,
     },
     /// A network or optimizer record could not be written or read.
     #[error("{action} {what}")]

@@ -1,17 +1,24 @@
-//! Reinforcement learning: PPO and SAC on vectorised envs with any `Reward`, networks on
-//! burn, acting on the host.
+//! Reinforcement learning: PPO and SAC on vectorised envs with any `Reward`. PPO's
+//! networks train on burn; SAC's on the hand-written CPU kernels of [`nn`]; both act on
+//! the host.
 
 pub mod driver;
 pub mod error;
+pub mod gae;
+pub mod gaussian;
+pub mod nn;
 pub mod normalize;
 pub mod policy;
 pub mod ppo;
+pub mod rng_state;
 pub mod sac;
+pub mod stats;
 
 pub use driver::{EnvDriver, Episode};
 pub use error::RlError;
-pub use ppo::{Ppo, PpoConfig, UpdateStats};
+pub use ppo::{Ppo, PpoConfig};
 pub use sac::{Sac, SacConfig};
+pub use stats::UpdateStats;
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -9,9 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-/// ln(2π), the constant of the Gaussian log-density `-(x-μ)²/2σ² - ln σ - ln(2π)/2`
-/// (PPO's and SAC's log-probabilities and entropy).
-pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_3;
+use crate::rl::gaussian::log_density;
 
 /// Hidden-layer activation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -126,6 +124,10 @@ pub enum Head {
     /// Diagonal Gaussian over a Box: the actor outputs the means, a learned
     /// state-independent log-std sets the spread (CleanRL `ppo_continuous_action.py`).
     Gaussian,
+    /// Diagonal Gaussian whose spread depends on the state: the actor outputs means and
+    /// raw scales, `σ = softplus(raw) + 0.001` (Brax's PPO, `NormalTanhDistribution`
+    /// with `min_std` 0.001).
+    StateGaussian,
     /// Categorical over a Discrete space: the actor outputs one logit per action
     /// (CleanRL `ppo.py`).
     Categorical,
@@ -138,15 +140,34 @@ pub struct ActorCritic {
     pub actor: Mlp,
     /// State value.
     pub critic: Mlp,
-    /// Log standard deviation per action component (Gaussian heads only).
+    /// Log standard deviation per action component (state-independent Gaussian heads
+    /// only).
     pub log_std: Option<Param<Tensor<1>>>,
+}
+
+/// Floor of a state-dependent Gaussian's standard deviation (Brax's `min_std`).
+pub const MIN_STD: f64 = 1e-3;
+
+/// `σ = softplus(raw) + MIN_STD` of a state-dependent Gaussian head.
+pub fn state_std(raw: f64) -> f64 {
+    // softplus, stable for large |raw|.
+    raw.max(0.0) + (-raw.abs()).exp().ln_1p() + MIN_STD
+}
+
+/// The raw output for which [`state_std`] is `exp(log_std)` (at least [`MIN_STD`] more
+/// than the floor).
+fn state_std_inverse(log_std: f64) -> f64 {
+    let sp = (log_std.exp() - MIN_STD).max(MIN_STD);
+    // softplus⁻¹(y) = ln(eʸ − 1)
+    sp + (-(-sp).exp_m1()).ln()
 }
 
 impl ActorCritic {
     /// Networks `obs_dim → hidden… → act_dim` and `obs_dim → hidden… → 1`, orthogonally
     /// initialised as CleanRL does (gain √2 hidden, 0.01 actor output, 1 critic output).
     /// `act_dim` is the action dimension (Gaussian) or the number of actions
-    /// (categorical).
+    /// (categorical). A state-dependent Gaussian's actor outputs `2 × act_dim` (means,
+    /// then raw scales whose bias starts at `σ = exp(log_std_init)`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         obs_dim: usize,
@@ -161,10 +182,23 @@ impl ActorCritic {
         let mut a = vec![obs_dim];
         a.extend_from_slice(hidden);
         let mut c = a.clone();
-        a.push(act_dim);
+        a.push(if head == Head::StateGaussian {
+            2 * act_dim
+        } else {
+            act_dim
+        });
         c.push(1);
+        let mut actor = Mlp::new(&a, 0.01, activation, rng, device);
+        if head == Head::StateGaussian
+            && let Some(out) = actor.layers.last_mut()
+        {
+            let raw = state_std_inverse(log_std_init) as f32;
+            let mut b = vec![0.0f32; act_dim];
+            b.resize(2 * act_dim, raw);
+            out.bias = Param::from_data(TensorData::new(b, [2 * act_dim]), device);
+        }
         Self {
-            actor: Mlp::new(&a, 0.01, activation, rng, device),
+            actor,
             critic: Mlp::new(&c, 1.0, activation, rng, device),
             log_std: (head == Head::Gaussian).then(|| {
                 Param::from_data(
@@ -175,8 +209,8 @@ impl ActorCritic {
         }
     }
 
-    /// A host copy of the weights for acting.
-    pub fn to_host(&self) -> HostPolicy {
+    /// A host copy of the weights for acting with `head`.
+    pub fn to_host(&self, head: Head) -> HostPolicy {
         HostPolicy {
             actor: HostMlp::of(&self.actor),
             critic: HostMlp::of(&self.critic),
@@ -184,6 +218,7 @@ impl ActorCritic {
                 .log_std
                 .as_ref()
                 .map_or_else(Vec::new, |p| to_vec(p.val())),
+            head,
         }
     }
 }
@@ -258,6 +293,20 @@ impl HostMlp {
         }
     }
 
+    /// An MLP of `(in, out, weights [in, out] row-major, bias [out])` layers.
+    pub fn from_layers(
+        layers: Vec<(usize, usize, Vec<f32>, Vec<f32>)>,
+        activation: Activation,
+    ) -> Self {
+        HostMlp {
+            layers: layers
+                .into_iter()
+                .map(|(inp, out, w, b)| HostDense { inp, out, w, b })
+                .collect(),
+            activation,
+        }
+    }
+
     /// Output width.
     pub fn out_dim(&self) -> usize {
         self.layers.last().map_or(0, |l| l.out)
@@ -301,18 +350,22 @@ impl HostMlp {
 }
 
 /// The actor and critic on the host, for acting.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct HostPolicy {
     actor: HostMlp,
     critic: HostMlp,
-    /// Log standard deviation per action component (empty for categorical heads).
+    /// Log standard deviation per action component (state-independent Gaussian heads).
     pub log_std: Vec<f32>,
+    head: Head,
 }
 
 impl HostPolicy {
     /// Action dimension of a Gaussian head.
     pub fn act_dim(&self) -> usize {
-        self.log_std.len()
+        match self.head {
+            Head::StateGaussian => self.actor.out_dim() / 2,
+            _ => self.log_std.len(),
+        }
     }
 
     /// Actor outputs (Gaussian means or categorical logits) of a batch of
@@ -337,18 +390,26 @@ impl HostPolicy {
             .collect()
     }
 
-    /// Sample actions around `means`; returns (actions, log-probabilities).
-    pub fn sample(&self, means: &[f32], rng: &mut ChaCha8Rng) -> (Vec<f32>, Vec<f32>) {
+    /// Sample Gaussian actions from the actor's outputs `out` (rows of means, or of
+    /// means and raw scales); returns (samples, their log-densities). The samples are
+    /// before any clipping or squashing into the bounds: the tanh correction of a
+    /// squashed policy depends on the sample alone, so it cancels in PPO's ratio and is
+    /// left out on both sides.
+    pub fn sample(&self, out: &[f32], rng: &mut ChaCha8Rng) -> (Vec<f32>, Vec<f32>) {
         let a = self.act_dim();
-        let mut actions = Vec::with_capacity(means.len());
-        let mut logps = Vec::with_capacity(means.len() / a);
-        for m in means.chunks_exact(a) {
+        let w = self.actor.out_dim();
+        let mut actions = Vec::with_capacity(out.len() / w * a);
+        let mut logps = Vec::with_capacity(out.len() / w);
+        for row in out.chunks_exact(w) {
             let mut lp = 0.0f64;
-            for (k, &mu) in m.iter().enumerate() {
+            for (k, &mu) in row[..a].iter().enumerate() {
                 let eps: f64 = rng.sample(StandardNormal);
-                let ls = self.log_std[k] as f64;
+                let ls = match self.head {
+                    Head::StateGaussian => state_std(row[a + k] as f64).ln(),
+                    _ => self.log_std[k] as f64,
+                };
                 actions.push((mu as f64 + ls.exp() * eps) as f32);
-                lp += -0.5 * eps * eps - ls - 0.5 * (2.0 * std::f64::consts::PI).ln();
+                lp += log_density(eps, ls);
             }
             logps.push(lp as f32);
         }

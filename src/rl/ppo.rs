@@ -22,9 +22,12 @@ use std::path::Path;
 use crate::env::ActionSpace;
 use crate::env::spec::TrainSpec;
 use crate::rl::driver::EnvDriver;
+use crate::rl::gae::{End, Gae, gae};
+use crate::rl::gaussian::LN_2PI;
 use crate::rl::normalize::RunningMeanStd;
-use crate::rl::policy::{Activation, ActorCritic, Head, LN_2PI, sample_categorical};
-use crate::rl::{Actor, BoxMap, RlError, box_action, read_state, write_state};
+use crate::rl::policy::{Activation, ActorCritic, Head, MIN_STD, sample_categorical};
+use crate::rl::rng_state::RngState;
+use crate::rl::{Actor, BoxMap, RlError, UpdateStats, box_action, read_state, write_state};
 
 /// Every PPO hyperparameter. Defaults are CleanRL's `ppo_continuous_action.py`
 /// (which match SB3's `PPO` defaults) unless noted.
@@ -66,6 +69,16 @@ pub struct PpoConfig {
     /// clipped to the bounds.
     #[serde(default)]
     pub rescale_actions: bool,
+    /// The actor outputs each state's standard deviations beside the means,
+    /// `σ = softplus(raw) + 0.001` (Brax's PPO); off (CleanRL, SB3): one learned
+    /// log-std vector for all states.
+    #[serde(default)]
+    pub state_dependent_std: bool,
+    /// Squash Gaussian samples through tanh into the action bounds (Brax's
+    /// `NormalTanhDistribution`); off (CleanRL, SB3): clip them to the bounds (or map them
+    /// with `rescale_actions`).
+    #[serde(default)]
+    pub squash_actions: bool,
     /// Entropy bonus coefficient (CleanRL `ent_coef` = 0.0).
     pub ent_coef: f64,
     /// Stop an update's epochs early once a minibatch's approximate KL exceeds 1.5 ×
@@ -121,6 +134,8 @@ impl Default for PpoConfig {
             anneal_clip: false,
             clip_vloss: true,
             rescale_actions: false,
+            state_dependent_std: false,
+            squash_actions: false,
             ent_coef: 0.0,
             target_kl: None,
             vf_coef: 0.5,
@@ -143,6 +158,9 @@ impl Default for PpoConfig {
 impl PpoConfig {
     /// Apply an env's `[train]` overrides.
     pub fn apply(&mut self, t: &TrainSpec) -> Result<(), RlError> {
+        if let Some(key) = t.sac_only_key() {
+            return Err(RlError::TrainKey { key, algo: "ppo" });
+        }
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = &t.$f { self.$f = v.clone(); } )* };
         }
@@ -160,6 +178,8 @@ impl PpoConfig {
             anneal_clip,
             clip_vloss,
             rescale_actions,
+            state_dependent_std,
+            squash_actions,
             ent_coef,
             vf_coef,
             max_grad_norm,
@@ -220,51 +240,11 @@ impl PpoConfig {
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             return Err(RlError::Hidden);
         }
+        if self.squash_actions && self.rescale_actions {
+            return Err(RlError::SquashAndRescale);
+        }
         Ok(())
     }
-}
-
-/// Losses and diagnostics of one update (means over the last epoch's minibatches).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct UpdateStats {
-    /// Clipped surrogate loss.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub policy_loss: f64,
-    /// Value loss.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub value_loss: f64,
-    /// Policy entropy.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub entropy: f64,
-    /// Approximate KL between the old and new policy (Schulman's k3 estimator).
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub approx_kl: f64,
-    /// Fraction of samples whose ratio was clipped.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub clip_frac: f64,
-    /// Explained variance of the value function on the rollout.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub explained_var: f64,
-    /// Learning rate used.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub lr: f64,
-    /// Seconds collecting the rollout.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub rollout_s: f64,
-    /// Seconds updating the networks.
-    #[serde(deserialize_with = "f64_or_nan")]
-    pub update_s: f64,
-    /// Entropy coefficient (SAC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alpha: Option<f64>,
-    /// The epoch (1-based) in which PPO's `target_kl` stopped the update, if it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epochs_stopped: Option<u64>,
-}
-
-/// JSON writes NaN as `null`; read it back as NaN.
-fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The saved non-tensor state of a `Ppo` (tensors go to burn records).
@@ -278,33 +258,6 @@ pub struct PpoState {
     pub update: u64,
     /// Env steps done.
     pub global_step: u64,
-}
-
-/// A ChaCha8 stream position.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RngState {
-    seed: [u8; 32],
-    stream: u64,
-    word_pos: u128,
-}
-
-impl RngState {
-    /// Capture `rng`.
-    pub fn of(rng: &ChaCha8Rng) -> Self {
-        Self {
-            seed: rng.get_seed(),
-            stream: rng.get_stream(),
-            word_pos: rng.get_word_pos(),
-        }
-    }
-
-    /// Rebuild the generator.
-    pub fn rng(&self) -> ChaCha8Rng {
-        let mut r = ChaCha8Rng::from_seed(self.seed);
-        r.set_stream(self.stream);
-        r.set_word_pos(self.word_pos);
-        r
-    }
 }
 
 /// PPO: networks, optimizer, normalizers, RNG and counters.
@@ -344,6 +297,7 @@ impl Ppo {
     ) -> Result<Self, RlError> {
         cfg.validate()?;
         let (head, out_dim) = match space {
+            ActionSpace::Box(b) if cfg.state_dependent_std => (Head::StateGaussian, b.dim()),
             ActionSpace::Box(b) => (Head::Gaussian, b.dim()),
             ActionSpace::Discrete(d) => (Head::Categorical, d.n()),
         };
@@ -398,6 +352,17 @@ impl Ppo {
         out
     }
 
+    /// How a Gaussian sample becomes an action in the bounds.
+    fn box_map(&self) -> BoxMap {
+        if self.cfg.squash_actions {
+            BoxMap::Squash
+        } else if self.cfg.rescale_actions {
+            BoxMap::Rescale
+        } else {
+            BoxMap::Clip
+        }
+    }
+
     /// Collect one rollout from `drv` and update the networks on it.
     pub fn iterate(&mut self, drv: &mut EnvDriver) -> Result<UpdateStats, RlError> {
         let t0 = std::time::Instant::now();
@@ -405,14 +370,14 @@ impl Ppo {
         // Stored action width: the Box dimension, or 1 (the index) for a Discrete space.
         let a = self.space.dim();
         let steps = self.cfg.n_steps;
-        let host = self.model.to_host();
+        let host = self.model.to_host(self.head);
         let bs = steps * n;
         let mut b_obs = vec![0f32; bs * d];
         let mut b_act = vec![0f32; bs * a];
         let mut b_logp = vec![0f32; bs];
         let mut b_val = vec![0f32; bs];
         let mut b_rew = vec![0f32; bs];
-        let mut b_done = vec![false; bs];
+        let mut b_end = vec![End::Running; bs];
         let mut env_act = vec![0f64; n * a];
         let gamma = self.cfg.gamma;
         for t in 0..steps {
@@ -425,11 +390,7 @@ impl Ppo {
             let (acts, logps) = match &self.space {
                 ActionSpace::Box(space) => {
                     let (acts, logps) = host.sample(&out, &mut self.rng);
-                    let map = if self.cfg.rescale_actions {
-                        BoxMap::Rescale
-                    } else {
-                        BoxMap::Clip
-                    };
+                    let map = self.box_map();
                     for (k, (e, &x)) in env_act.iter_mut().zip(&acts).enumerate() {
                         let j = k % a;
                         *e = box_action(x as f64, space.low[j], space.high[j], map);
@@ -467,44 +428,38 @@ impl Ppo {
             };
             for i in 0..n {
                 let f = drv.flags[i];
-                let done = f.terminated || f.truncated;
                 let mut r = drv.rewards[i] / scale;
                 if self.cfg.norm_reward {
                     r = r.clamp(-self.cfg.clip_reward, self.cfg.clip_reward);
                 }
-                if f.truncated && !f.terminated {
-                    // SB3: bootstrap the value of the final observation of a truncated
-                    // episode into its last reward.
+                b_end[row + i] = if f.terminated {
+                    End::Terminated
+                } else if f.truncated {
+                    // SB3: a truncated episode bootstraps the value of its final
+                    // observation.
                     let fo = self.normalize_obs(&drv.final_obs[i * d..(i + 1) * d]);
-                    r += gamma * host.value(&fo, d)[0] as f64;
-                }
-                if done {
+                    End::Truncated(host.value(&fo, d)[0])
+                } else {
+                    End::Running
+                };
+                if f.terminated || f.truncated {
                     self.returns[i] = 0.0;
                 }
                 b_rew[row + i] = r as f32;
-                b_done[row + i] = done;
             }
         }
-        let next_values = host.value(&self.normalize_obs(&drv.obs), d);
-        // GAE(λ): b_done[t] marks that the episode ended with transition t.
-        let mut adv = vec![0f32; bs];
-        let lam = self.cfg.gae_lambda;
-        let mut last = vec![0f64; n];
-        for t in (0..steps).rev() {
-            for i in 0..n {
-                let k = t * n + i;
-                let next_v = if t + 1 == steps {
-                    next_values[i]
-                } else {
-                    b_val[k + n]
-                } as f64;
-                let nonterminal = if b_done[k] { 0.0 } else { 1.0 };
-                let delta = b_rew[k] as f64 + gamma * next_v * nonterminal - b_val[k] as f64;
-                last[i] = delta + gamma * lam * nonterminal * last[i];
-                adv[k] = last[i] as f32;
-            }
-        }
-        let ret: Vec<f32> = adv.iter().zip(&b_val).map(|(x, v)| x + v).collect();
+        let last_values = host.value(&self.normalize_obs(&drv.obs), d);
+        let Gae {
+            advantages: adv,
+            returns: ret,
+        } = gae(
+            &b_rew,
+            &b_val,
+            &b_end,
+            &last_values,
+            gamma,
+            self.cfg.gae_lambda,
+        );
         let rollout_s = t0.elapsed().as_secs_f64();
 
         let t1 = std::time::Instant::now();
@@ -580,21 +535,30 @@ impl Ppo {
 
                 let m = &self.model;
                 let out = m.actor.forward(x.clone());
-                let (new_logp, entropy): (Tensor<1>, Tensor<1>) = match &m.log_std {
-                    Some(log_std) => {
-                        // Diagonal Gaussian: log N(a; μ, σ²) summed over components.
+                let (new_logp, entropy): (Tensor<1>, Tensor<1>) = match self.head {
+                    Head::Gaussian | Head::StateGaussian => {
+                        // Diagonal Gaussian: log N(a; μ, σ²) summed over components (of
+                        // the sample before clipping or squashing, see HostPolicy::sample).
                         let act_t = t2(gather(act, a), a);
-                        let log_std = log_std.val();
-                        let inv_var = log_std.clone().mul_scalar(-2.0).exp().unsqueeze::<2>();
-                        let lp = ((act_t - out).square() * inv_var).mul_scalar(-0.5)
-                            - log_std.clone().unsqueeze::<2>()
+                        let (mean, log_std) = match &m.log_std {
+                            Some(p) => (out, p.val().unsqueeze::<2>()),
+                            None => {
+                                let raw = out.clone().slice([0..mb, a..2 * a]);
+                                let std = burn::tensor::activation::softplus(raw, 1.0)
+                                    .add_scalar(MIN_STD);
+                                (out.slice([0..mb, 0..a]), std.log())
+                            }
+                        };
+                        let inv_var = log_std.clone().mul_scalar(-2.0).exp();
+                        let lp = ((act_t - mean).square() * inv_var).mul_scalar(-0.5)
+                            - log_std.clone()
                             - (0.5 * LN_2PI);
-                        (
-                            lp.sum_dim(1).reshape([mb]),
-                            (log_std + (0.5 + 0.5 * LN_2PI)).sum(),
-                        )
+                        // Entropy per sample, averaged over the minibatch (of the
+                        // Gaussian before squashing).
+                        let ent = log_std.sum_dim(1).mean() + (a as f64 * (0.5 + 0.5 * LN_2PI));
+                        (lp.sum_dim(1).reshape([mb]), ent)
                     }
-                    None => {
+                    Head::Categorical => {
                         // Categorical: pick the taken action's log-probability with a
                         // one-hot mask; entropy −Σ p log p, averaged over the minibatch.
                         let mut onehot = vec![0f32; mb * k];
@@ -714,10 +678,10 @@ impl Ppo {
     /// The host copy of the networks and the observation normalizer, for acting.
     pub fn actor(&self) -> Actor {
         Actor {
-            net: self.model.to_host().actor().clone(),
+            net: self.model.to_host(self.head).actor().clone(),
             obs_rms: self.cfg.norm_obs.then(|| self.obs_rms.clone()),
             clip_obs: self.cfg.clip_obs,
-            squash: false,
+            squash: self.cfg.squash_actions,
             rescale: self.cfg.rescale_actions,
             discrete: self.head == Head::Categorical,
         }

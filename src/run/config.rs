@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 use crate::device::Device;
+use crate::env::train_spec::TrainAlgo;
 use crate::env::{AssetRoots, EnvSpec};
 use crate::rl::ppo::PpoConfig;
 use crate::rl::sac::SacConfig;
@@ -103,8 +104,19 @@ impl AlgoConfig {
         }
     }
 
-    /// Apply the command line's overrides of the run's shape.
-    pub fn override_run(&mut self, o: &RunOverrides) {
+    /// Apply the command line's overrides of the run's shape (and SAC's
+    /// update-to-data ratio, refused for PPO).
+    pub fn override_run(&mut self, o: &RunOverrides) -> Result<(), RunError> {
+        if let Some(utd) = o.utd {
+            let AlgoConfig::Sac(s) = self else {
+                return Err(RunError::AlgoFlag {
+                    flag: "--utd",
+                    algo: "SAC",
+                    other: self.algo().name().to_string(),
+                });
+            };
+            s.utd = utd;
+        }
         let (steps, envs, checkpoint_every, eval_every) = match self {
             AlgoConfig::Ppo(p) => (
                 &mut p.total_steps,
@@ -123,6 +135,7 @@ impl AlgoConfig {
         *envs = o.envs.unwrap_or(*envs);
         *checkpoint_every = o.checkpoint_every.unwrap_or(*checkpoint_every).max(1);
         *eval_every = o.eval_every.unwrap_or(*eval_every);
+        Ok(())
     }
 
     /// Check the settings.
@@ -250,8 +263,8 @@ impl From<RunConfig> for ConfigFile {
 }
 
 impl RunConfig {
-    /// Defaults for `env` (name or path): the env's reward and success programs, PPO
-    /// defaults overridden by the env's `[train]` table.
+    /// Defaults for `env` (name or path): the env's reward and success programs, and the
+    /// algorithm its `[train]` table names (else PPO) with that table's settings.
     pub fn for_env(env: &str, roots: &AssetRoots) -> Result<Self, RunError> {
         let file = roots.resolve_env(env)?;
         let spec = EnvSpec::from_file(&file)?;
@@ -260,7 +273,7 @@ impl RunConfig {
             env: absolute(&file),
             reward: absolute(&crate::reward::builtin_path(roots, &spec.rewards.reward)),
             success: absolute(&crate::reward::builtin_path(roots, &spec.rewards.success)),
-            algo: AlgoConfig::Ppo(tuned_ppo(&spec, &file)?),
+            algo: tuned(&spec, &file, None)?,
             seed: 0,
             device: Device::Cpu,
             clip: None,
@@ -268,19 +281,15 @@ impl RunConfig {
         })
     }
 
-    /// Switch to `algo`: PPO takes the env's tuned settings, SAC its defaults; the
-    /// algorithm already chosen keeps its settings.
+    /// Switch to `algo`: the env's `[train]` settings where its table is for that
+    /// algorithm, else the algorithm's defaults; the algorithm already chosen keeps its
+    /// settings.
     pub fn set_algo(&mut self, algo: Algo) -> Result<(), RunError> {
         if self.algo.algo() == algo {
             return Ok(());
         }
-        self.algo = match algo {
-            Algo::Ppo => {
-                let spec = EnvSpec::from_file(&self.env)?;
-                AlgoConfig::Ppo(tuned_ppo(&spec, &self.env)?)
-            }
-            Algo::Sac => AlgoConfig::Sac(SacConfig::default()),
-        };
+        let spec = EnvSpec::from_file(&self.env)?;
+        self.algo = tuned(&spec, &self.env, Some(algo))?;
         Ok(())
     }
 
@@ -293,6 +302,11 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), RunError> {
         self.algo.validate()?;
         device(self.device)?;
+        if let (AlgoConfig::Sac(_), Device::Gpu) = (&self.algo, self.device) {
+            return Err(RunError::SacDevice {
+                device: self.device.name().to_string(),
+            });
+        }
         if let Some(c) = &self.clip {
             c.validate()?;
         }
@@ -310,16 +324,36 @@ impl RunConfig {
     }
 }
 
-/// PPO defaults overridden by the spec's `[train]` table (`file` names it in errors).
-fn tuned_ppo(spec: &EnvSpec, file: &Path) -> Result<PpoConfig, RunError> {
-    let mut ppo = PpoConfig::default();
-    if let Some(t) = &spec.train {
-        ppo.apply(t).map_err(|e| RunError::TrainTable {
-            file: file.to_path_buf(),
-            source: Box::new(e),
-        })?;
-    }
-    Ok(ppo)
+/// The settings of `algo` (default: the one the spec's `[train]` table names, else
+/// PPO): that table's where it is for `algo`, else the defaults (`file` names the
+/// table in errors).
+fn tuned(spec: &EnvSpec, file: &Path, algo: Option<Algo>) -> Result<AlgoConfig, RunError> {
+    let table_algo = match spec.train.as_ref().map(|t| t.algo()) {
+        Some(TrainAlgo::Sac) => Algo::Sac,
+        _ => Algo::Ppo,
+    };
+    let algo = algo.unwrap_or(table_algo);
+    let table = spec.train.as_ref().filter(|_| algo == table_algo);
+    let table_err = |e| RunError::TrainTable {
+        file: file.to_path_buf(),
+        source: Box::new(e),
+    };
+    Ok(match algo {
+        Algo::Ppo => {
+            let mut p = PpoConfig::default();
+            if let Some(t) = table {
+                p.apply(t).map_err(table_err)?;
+            }
+            AlgoConfig::Ppo(p)
+        }
+        Algo::Sac => {
+            let mut s = SacConfig::default();
+            if let Some(t) = table {
+                s.apply(t).map_err(table_err)?;
+            }
+            AlgoConfig::Sac(s)
+        }
+    })
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -348,6 +382,8 @@ pub struct RunOverrides {
     pub checkpoint_every: Option<u64>,
     /// Updates between best-policy evaluations.
     pub eval_every: Option<u64>,
+    /// SAC's gradient steps per env step.
+    pub utd: Option<f64>,
 }
 
 #[cfg(test)]
@@ -409,12 +445,13 @@ mod tests {
             envs: Some(2),
             checkpoint_every: Some(0),
             eval_every: Some(5),
+            utd: None,
         };
         for mut algo in [
             AlgoConfig::Ppo(PpoConfig::default()),
             AlgoConfig::Sac(SacConfig::default()),
         ] {
-            algo.override_run(&o);
+            algo.override_run(&o).unwrap();
             let s = algo.shape();
             assert_eq!((s.n_envs, s.checkpoint_every, s.eval_every), (2, 1, 5));
             let total = match &algo {

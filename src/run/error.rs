@@ -71,6 +71,24 @@ pub enum RunError {
     /// `device = "gpu"` in a build without GPU training.
     #[error("device gpu: this build trains on the CPU only (build with --features gpu for gpu)")]
     GpuNotBuilt,
+    /// SAC asked to run on another device than the CPU.
+    #[error(
+        "--device {device}: SAC's networks run on the CPU (hand-written kernels, see benches/README.md); --device gpu applies to PPO"
+    )]
+    SacDevice {
+        /// The device asked for.
+        device: String,
+    },
+    /// A command-line setting that the run's algorithm does not have.
+    #[error("{flag} is a {algo} setting; this run trains {other}")]
+    AlgoFlag {
+        /// The flag.
+        flag: &'static str,
+        /// The algorithm it belongs to.
+        algo: &'static str,
+        /// The run's algorithm.
+        other: String,
+    },
     /// SAC asked for an env whose actions are not continuous.
     #[error(
         "SAC needs continuous actions, but env `{env}` has a {space} action space; \

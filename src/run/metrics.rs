@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::rl::ppo::UpdateStats;
+use crate::rl::UpdateStats;
 use crate::rl::{Actor, Episode, Learner};
 use crate::run::RunError;
 use crate::run::tensorboard::EventWriter;

@@ -42,7 +42,6 @@ fn learner_seed(seed: u64) -> u64 {
 
 /// The learner `cfg` asks for, sized for the envs of `drv`.
 pub(crate) fn learner(cfg: &RunConfig, drv: &EnvDriver) -> Result<Box<dyn Learner>, RunError> {
-    let dev = device(cfg.device)?;
     let c = drv.venv.compiled();
     let seed = learner_seed(cfg.seed);
     Ok(match &cfg.algo {
@@ -51,7 +50,7 @@ pub(crate) fn learner(cfg: &RunConfig, drv: &EnvDriver) -> Result<Box<dyn Learne
             drv.obs_dim(),
             &c.action_space,
             seed,
-            dev,
+            device(cfg.device)?,
         )?),
         AlgoConfig::Sac(s) => {
             let Some(space) = c.action_space.as_box() else {
@@ -65,7 +64,6 @@ pub(crate) fn learner(cfg: &RunConfig, drv: &EnvDriver) -> Result<Box<dyn Learne
                 space.clone(),
                 drv.obs_dim(),
                 seed,
-                dev,
             )?)
         }
     })
