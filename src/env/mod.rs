@@ -1,13 +1,18 @@
 //! Environments: specs, rapier worlds, vectorized stepping, and the `State` view.
 
 mod build;
+pub mod check;
+mod ee_control;
 mod error;
 pub mod gym;
+mod mjcf;
+mod robot;
 pub mod spec;
 pub mod state;
 pub mod vec_env;
 pub mod world;
 
+pub use check::{CheckReport, check_env};
 pub use error::EnvError;
 pub use gym::{
     ActionSpace, BoxSpace, CompiledSpec, DiscreteSpace, Env, EnvSnapshot, ObsBlock, StepFlags,

@@ -25,6 +25,10 @@ pub struct EnvSpec {
     /// Extra bodies: ground, cubes, targets, tracks.
     #[serde(default)]
     pub objects: Vec<ObjectSpec>,
+    /// Passive joint properties in MuJoCo's meaning (`[[joints]]`: damping, armature,
+    /// frictionloss, stiffness), applied in order; later entries override earlier ones.
+    #[serde(default)]
+    pub joints: Vec<JointParamsSpec>,
     /// Actuated joints; those neither driven by `[ee_control]` nor held take action
     /// components in this order (see [`EnvSpec::controls`]).
     #[serde(default)]
@@ -158,12 +162,20 @@ fn default_solver_iterations() -> u32 {
     4
 }
 
-/// A robot loaded from a URDF file in `assets/robots/`.
+/// A robot loaded from a URDF or an MJCF (MuJoCo XML) file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RobotSpec {
-    /// URDF file name, relative to `assets/robots/`.
-    pub urdf: String,
+    /// URDF file name, relative to `assets/robots/` (or an absolute path). Give this or
+    /// `mjcf`.
+    #[serde(default)]
+    pub urdf: Option<String>,
+    /// MJCF (MuJoCo XML) file, relative to `assets/robots/` (or an absolute path),
+    /// loaded with dimforge's `rapier3d-mjcf`: joints keep the file's damping, armature,
+    /// frictionloss and stiffness; its `<actuator>` section is not used (the spec's
+    /// `[[actuators]]` drive the robot).
+    #[serde(default)]
+    pub mjcf: Option<String>,
     /// Position of the root link at reset, in metres.
     #[serde(default)]
     pub base_pos: [f64; 3],
@@ -173,6 +185,63 @@ pub struct RobotSpec {
     /// Whether links joined by a joint may collide with each other.
     #[serde(default)]
     pub joint_collisions: bool,
+    /// Whether the robot's links collide with each other at all (`false`: only with
+    /// other bodies, as ant.xml's `conaffinity="0"` legs).
+    #[serde(default = "default_true")]
+    pub self_collisions: bool,
+    /// How the robot's joints are simulated (see [`JointModel`]).
+    #[serde(default)]
+    pub joint_model: JointModel,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl RobotSpec {
+    /// The robot file as written in the spec (`urdf` or `mjcf`), for messages.
+    pub fn file(&self) -> &str {
+        self.urdf.as_deref().or(self.mjcf.as_deref()).unwrap_or("")
+    }
+}
+
+/// How a robot's joints are simulated in rapier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JointModel {
+    /// Reduced coordinates (rapier multibody joints): joints hold exactly, with
+    /// armature, implicit damping, frictionloss and springs as in MuJoCo. Trees only.
+    #[default]
+    Multibody,
+    /// Maximal coordinates (rapier impulse joints), solved iteratively: joints drift
+    /// apart under load; no armature, damping, frictionloss or springs.
+    Impulse,
+}
+
+/// MuJoCo's passive joint properties for one joint, or every joint (`joint = "*"`).
+/// Unset fields keep what an earlier entry (or the MJCF file) gave; the default is 0.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointParamsSpec {
+    /// Joint name, or `*` for every joint of the robot.
+    pub joint: String,
+    /// Viscous damping, N·m·s/rad (or N·s/m): a force −damping·qd, integrated
+    /// implicitly (MuJoCo's `damping`).
+    #[serde(default)]
+    pub damping: Option<f64>,
+    /// Rotor inertia added to the joint's own, kg·m² (or kg) (MuJoCo's `armature`).
+    #[serde(default)]
+    pub armature: Option<f64>,
+    /// Dry friction: the largest force the joint's friction can resist with, N·m (or N)
+    /// (MuJoCo's `frictionloss`).
+    #[serde(default)]
+    pub frictionloss: Option<f64>,
+    /// Spring stiffness towards `springref`, N·m/rad (or N/m) (MuJoCo's `stiffness`).
+    #[serde(default)]
+    pub stiffness: Option<f64>,
+    /// Spring rest position, rad (or m) (MuJoCo's `springref`).
+    #[serde(default)]
+    pub springref: Option<f64>,
 }
 
 /// An extra body in the world.
@@ -272,9 +341,14 @@ pub struct ActuatorSpec {
     /// Action bounds for this component (the Box space).
     #[serde(default = "default_ctrl_range")]
     pub ctrl_range: [f64; 2],
-    /// torque: N·m (or N) per unit action; velocity: motor factor; position: stiffness.
-    pub gain: f64,
-    /// Damping of position motors.
+    /// torque: N·m (or N) per unit control, MuJoCo's `<motor gear>` (`gain` is
+    /// accepted as the same for torque actuators).
+    #[serde(default)]
+    pub gear: Option<f64>,
+    /// velocity: motor factor; position and position_delta: stiffness (MuJoCo's `kp`).
+    #[serde(default)]
+    pub gain: Option<f64>,
+    /// Damping of position motors (MuJoCo's `kv`).
     #[serde(default)]
     pub damping: f64,
     /// Largest force or torque a velocity/position motor may apply.
@@ -293,6 +367,17 @@ pub struct ActuatorSpec {
 
 fn default_ctrl_range() -> [f64; 2] {
     [-1.0, 1.0]
+}
+
+impl ActuatorSpec {
+    /// The actuator's gain: a torque actuator's `gear` (or `gain`), another kind's
+    /// `gain` (validation makes sure the right one is set).
+    pub fn gain(&self) -> f64 {
+        match self.kind {
+            ActuatorKind::Torque => self.gear.or(self.gain).unwrap_or(1.0),
+            _ => self.gain.unwrap_or(0.0),
+        }
+    }
 }
 
 /// An end-effector position controller, ManiSkill3's `pd_ee_delta_pos` (Tao et al.
@@ -636,7 +721,7 @@ impl EnvSpec {
             |(_, a): &(usize, &ActuatorSpec)| a.hold.is_none() && !driven.contains(&a.joint);
         for (i, a) in self.actuators.iter().enumerate().filter(acted) {
             let meaning = match a.kind {
-                ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain),
+                ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain()),
                 ActuatorKind::Velocity => "target joint velocity".to_string(),
                 ActuatorKind::Position => "target joint position".to_string(),
                 ActuatorKind::PositionDelta => {
@@ -692,7 +777,14 @@ impl EnvSpec {
         }
         if let Some(r) = &self.robot {
             finite("robot.base_pos".into(), &r.base_pos)?;
+            if r.urdf.is_some() == r.mjcf.is_some() {
+                return Err(bad(
+                    "robot".into(),
+                    "one robot file: `urdf = \"...\"` or `mjcf = \"...\"`",
+                ));
+            }
         }
+        self.validate_joint_params(file)?;
         for (i, o) in self.objects.iter().enumerate() {
             let k = |f: &str| format!("objects[{i}] ({}).{f}", o.name);
             finite(k("pos"), &o.pos)?;
@@ -740,7 +832,52 @@ impl EnvSpec {
         for (i, a) in self.actuators.iter().enumerate() {
             let k = |f: &str| format!("actuators[{i}] ({}).{f}", a.joint);
             finite(k("ctrl_range"), &a.ctrl_range)?;
-            finite(k("gain"), &[a.gain, a.damping])?;
+            finite(k("damping"), &[a.damping])?;
+            if a.damping < 0.0 {
+                return Err(bad(k("damping"), "a damping ≥ 0"));
+            }
+            match (a.kind, a.gear, a.gain) {
+                (ActuatorKind::Torque, Some(_), Some(_)) => {
+                    return Err(bad(
+                        k("gain"),
+                        "`gear` or `gain`, not both (they mean the same for a torque actuator)",
+                    ));
+                }
+                (ActuatorKind::Torque, None, None) => {
+                    return Err(bad(
+                        k("gear"),
+                        "a gear: N·m (or N) per unit control, as MuJoCo's <motor gear>",
+                    ));
+                }
+                (ActuatorKind::Torque, Some(g), None) | (ActuatorKind::Torque, None, Some(g)) => {
+                    let key = if a.gear.is_some() { "gear" } else { "gain" };
+                    finite(k(key), &[g])?;
+                    if g <= 0.0 {
+                        return Err(bad(
+                            k(key),
+                            "a positive gear (flip the joint axis to reverse it)",
+                        ));
+                    }
+                }
+                (_, Some(_), _) => {
+                    return Err(bad(
+                        k("gear"),
+                        "no gear (it applies to kind = \"torque\" only; motors take `gain`)",
+                    ));
+                }
+                (_, None, None) => {
+                    return Err(bad(
+                        k("gain"),
+                        "a gain: the motor's stiffness or velocity factor",
+                    ));
+                }
+                (_, None, Some(g)) => {
+                    finite(k("gain"), &[g])?;
+                    if g < 0.0 {
+                        return Err(bad(k("gain"), "a gain ≥ 0"));
+                    }
+                }
+            }
             if a.ctrl_range[0] >= a.ctrl_range[1] {
                 return Err(bad(k("ctrl_range"), "[low, high] with low < high"));
             }
@@ -814,6 +951,55 @@ impl EnvSpec {
 }
 
 impl EnvSpec {
+    /// Checks `[[joints]]`: finite, non-negative values, a robot to apply them to, and
+    /// a joint model that has them (impulse joints have none).
+    fn validate_joint_params(&self, file: &Path) -> Result<(), EnvError> {
+        for (i, p) in self.joints.iter().enumerate() {
+            let key = |f: &str| format!("joints[{i}] ({}).{f}", p.joint);
+            let bad = |f: &str, expected: &str| EnvError::Invalid {
+                file: file.to_path_buf(),
+                key: key(f),
+                expected: expected.to_string(),
+            };
+            let Some(robot) = &self.robot else {
+                return Err(bad("joint", "a [robot] whose joints these are"));
+            };
+            let values = [
+                ("damping", p.damping, "a damping ≥ 0, N·m·s/rad (or N·s/m)"),
+                ("armature", p.armature, "an armature ≥ 0, kg·m² (or kg)"),
+                (
+                    "frictionloss",
+                    p.frictionloss,
+                    "a frictionloss ≥ 0, N·m (or N)",
+                ),
+                (
+                    "stiffness",
+                    p.stiffness,
+                    "a stiffness ≥ 0, N·m/rad (or N/m)",
+                ),
+            ];
+            for (name, value, expected) in values {
+                let Some(v) = value else { continue };
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(bad(name, expected));
+                }
+                if v > 0.0 && robot.joint_model == JointModel::Impulse {
+                    return Err(bad(
+                        name,
+                        "robot.joint_model = \"multibody\": impulse joints have no damping, \
+                         armature, frictionloss or springs",
+                    ));
+                }
+            }
+            if let Some(r) = p.springref
+                && !r.is_finite()
+            {
+                return Err(bad("springref", "a finite rest position"));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks `[ee_control]`: a finite range, at least one joint, each named once and
     /// driven by a `position_delta` actuator (names are checked against the robot by
     /// the builder).
