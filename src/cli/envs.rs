@@ -71,7 +71,10 @@ fn check(env: &str, steps: usize, seed: u64, json: bool, roots: &AssetRoots) -> 
             "  limit_overshoot_max  {:.4} rad (or m)",
             r.limit_overshoot_max
         );
-        println!("  penetration_max      {:.4} m", r.penetration_max);
+        println!(
+            "  penetration_max      {:.4} m {}",
+            r.penetration_max, r.penetration_bodies
+        );
         println!(
             "  energy_added         {:.4} J (passive, zero action; start {:.3} J)",
             r.energy_added, r.energy_start

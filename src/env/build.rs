@@ -24,6 +24,22 @@ pub fn build_world(spec: &EnvSpec, file: &Path, roots: &AssetRoots) -> Result<Wo
     phys.integration_parameters.num_solver_iterations = spec.sim.solver_iterations as usize;
     phys.integration_parameters.num_internal_pgs_iterations = spec.sim.pgs_iterations as usize;
     phys.integration_parameters.warmstart_joints = spec.sim.warmstart_joints;
+    // No continuous collision detection (MuJoCo has none either): its motion clamping
+    // moves a fast multibody link's body without its joint coordinates, pulling the
+    // link off its joint for a step, and it costs a sweep per step.
+    phys.integration_parameters.max_ccd_substeps = 0;
+    let params = &mut phys.integration_parameters;
+    if let Some(hz) = spec.sim.contact_frequency {
+        params.contact_softness.natural_frequency = hz as Real;
+        params.static_contact_softness.natural_frequency = hz as Real;
+    }
+    if let Some(ratio) = spec.sim.contact_damping_ratio {
+        params.contact_softness.damping_ratio = ratio as Real;
+        params.static_contact_softness.damping_ratio = ratio as Real;
+    }
+    if let Some(d) = spec.sim.contact_prediction {
+        params.normalized_prediction_distance = d as Real;
+    }
 
     let mut body_names: Vec<String> = Vec::new();
     let mut body_handles: Vec<RigidBodyHandle> = Vec::new();

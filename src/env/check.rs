@@ -22,10 +22,16 @@ pub struct CheckReport {
     pub seed: u64,
     /// Largest distance between the two anchors of any joint, metres.
     pub joint_gap_max: f64,
+    /// The joint where `joint_gap_max` was seen (empty if none moved apart).
+    pub joint_gap_joint: String,
     /// Largest excursion of any joint beyond its limits, rad (hinges) or m (sliders).
     pub limit_overshoot_max: f64,
+    /// The joint where `limit_overshoot_max` was seen (empty if none).
+    pub limit_overshoot_joint: String,
     /// Deepest overlap of two colliders, metres.
     pub penetration_max: f64,
+    /// The two bodies of `penetration_max` (`a/b`; empty if nothing overlapped).
+    pub penetration_bodies: String,
     /// Mechanical energy at the passive run's start, joules.
     pub energy_start: f64,
     /// Largest rise of mechanical energy above its start during the passive run
@@ -62,8 +68,11 @@ pub fn check_env(env: &mut Env, steps: usize, seed: u64) -> Result<CheckReport, 
         steps,
         seed,
         joint_gap_max: 0.0,
+        joint_gap_joint: String::new(),
         limit_overshoot_max: 0.0,
+        limit_overshoot_joint: String::new(),
         penetration_max: 0.0,
+        penetration_bodies: String::new(),
         energy_start: 0.0,
         energy_added: 0.0,
         steps_per_s: 0.0,
@@ -77,9 +86,26 @@ pub fn check_env(env: &mut Env, steps: usize, seed: u64) -> Result<CheckReport, 
         let flags = env.step_into(&action, &mut obs)?;
         stepping += start.elapsed();
         let world = env.world();
-        report.joint_gap_max = report.joint_gap_max.max(world.max_joint_separation());
-        report.penetration_max = report.penetration_max.max(world.max_penetration());
-        report.limit_overshoot_max = report.limit_overshoot_max.max(limit_overshoot(env.state()));
+        let layout = world.layout();
+        for j in 0..layout.joints.len() {
+            let gap = world.joint_separation(j);
+            if gap > report.joint_gap_max {
+                report.joint_gap_max = gap;
+                report.joint_gap_joint = layout.joints[j].name.clone();
+            }
+        }
+        let (depth, bodies) = world.max_penetration();
+        if depth > report.penetration_max {
+            report.penetration_max = depth;
+            if let Some((a, b)) = bodies {
+                report.penetration_bodies = format!("{}/{}", layout.bodies[a], layout.bodies[b]);
+            }
+        }
+        let (over, joint) = limit_overshoot(env.state());
+        if over > report.limit_overshoot_max {
+            report.limit_overshoot_max = over;
+            report.limit_overshoot_joint = layout.joints[joint].name.clone();
+        }
         if !env.state().is_finite() || obs.iter().any(|x| !x.is_finite()) {
             report.nan = true;
             break;
@@ -109,17 +135,19 @@ pub fn check_env(env: &mut Env, steps: usize, seed: u64) -> Result<CheckReport, 
     Ok(report)
 }
 
-/// The largest excursion of any joint of `s` beyond its limits.
-pub fn limit_overshoot(s: &State) -> f64 {
+/// The largest excursion of any joint of `s` beyond its limits, and that joint's
+/// index (0 when no joint is beyond its limits).
+pub fn limit_overshoot(s: &State) -> (f64, usize) {
     s.layout
         .joints
         .iter()
         .zip(&s.joints)
-        .filter_map(|(info, j)| {
+        .enumerate()
+        .filter_map(|(k, (info, j))| {
             let [lo, hi] = info.limits?;
-            Some((lo - j.q).max(j.q - hi).max(0.0))
+            Some(((lo - j.q).max(j.q - hi).max(0.0), k))
         })
-        .fold(0.0, f64::max)
+        .fold((0.0, 0), |best, x| if x.0 > best.0 { x } else { best })
 }
 
 /// The action of a passive robot: zero controls, or the discrete choice whose

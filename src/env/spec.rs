@@ -146,6 +146,19 @@ pub struct SimSpec {
     /// Warm-start joint impulses from the previous step (rapier's `warmstart_joints`).
     #[serde(default)]
     pub warmstart_joints: bool,
+    /// Stiffness of contacts as the natural frequency of their spring, Hz (rapier's
+    /// contact softness; default: rapier's, 30 Hz between bodies and 60 Hz against
+    /// fixed ones). Stiffer contacts penetrate less under large actuator forces.
+    #[serde(default)]
+    pub contact_frequency: Option<f64>,
+    /// Damping ratio of contacts (default: rapier's 10, heavily overdamped; MuJoCo's
+    /// default `solref` is critically damped, 1).
+    #[serde(default)]
+    pub contact_damping_ratio: Option<f64>,
+    /// Distance within which contacts are predicted before the bodies touch, m
+    /// (default: rapier's 0.02). Fast limbs need more to be caught before they sink in.
+    #[serde(default)]
+    pub contact_prediction: Option<f64>,
 }
 
 fn default_pgs_iterations() -> u32 {
@@ -774,6 +787,18 @@ impl EnvSpec {
         }
         if s.pgs_iterations == 0 {
             return Err(bad("sim.pgs_iterations".into(), "an integer ≥ 1"));
+        }
+        let contact = [
+            ("contact_frequency", s.contact_frequency, "a frequency > 0, Hz"),
+            ("contact_damping_ratio", s.contact_damping_ratio, "a damping ratio > 0"),
+            ("contact_prediction", s.contact_prediction, "a distance > 0, m"),
+        ];
+        for (key, value, expected) in contact {
+            if let Some(v) = value
+                && !(v.is_finite() && v > 0.0)
+            {
+                return Err(bad(format!("sim.{key}"), expected));
+            }
         }
         if let Some(r) = &self.robot {
             finite("robot.base_pos".into(), &r.base_pos)?;

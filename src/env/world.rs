@@ -434,30 +434,38 @@ impl World {
     /// whose link poses are computed from the joint coordinates).
     pub fn max_joint_separation(&self) -> f64 {
         (0..self.joints.len())
-            .map(|j| {
-                let info = &self.layout.joints[j];
-                let (f1, f2) = self.joint_frames(j);
-                let d = f2.translation - f1.translation;
-                match info.kind {
-                    JointKind::Revolute => d.length() as f64,
-                    // Only the off-axis part is an error for a slider.
-                    JointKind::Prismatic => {
-                        let axis = f1.rotation * Vector::X;
-                        (d - axis * d.dot(axis)).length() as f64
-                    }
-                }
-            })
+            .map(|j| self.joint_separation(j))
             .fold(0.0, f64::max)
     }
 
+    /// The distance between the two anchors of joint `j` (layout order), in metres
+    /// (for a slider, only the part across its axis).
+    pub fn joint_separation(&self, j: usize) -> f64 {
+        let info = &self.layout.joints[j];
+        let (f1, f2) = self.joint_frames(j);
+        let d = f2.translation - f1.translation;
+        match info.kind {
+            JointKind::Revolute => d.length() as f64,
+            JointKind::Prismatic => {
+                let axis = f1.rotation * Vector::X;
+                (d - axis * d.dot(axis)).length() as f64
+            }
+        }
+    }
+
     /// The deepest penetration between any two touching colliders, in metres (0 when
-    /// nothing overlaps).
-    pub fn max_penetration(&self) -> f64 {
-        let mut deepest: f64 = 0.0;
+    /// nothing overlaps), and the two bodies (layout indices) it is between.
+    pub fn max_penetration(&self) -> (f64, Option<(usize, usize)>) {
+        let mut deepest: (f64, Option<(usize, usize)>) = (0.0, None);
         for pair in self.phys.narrow_phase.contact_pairs() {
             for m in pair.manifolds() {
                 for p in &m.points {
-                    deepest = deepest.max(-(p.dist as f64));
+                    let depth = -(p.dist as f64);
+                    if depth > deepest.0 {
+                        let body = |c| self.phys.colliders.get(c).map(|c| c.user_data as usize);
+                        let bodies = body(pair.collider1).zip(body(pair.collider2));
+                        deepest = (depth, bodies);
+                    }
                 }
             }
         }
