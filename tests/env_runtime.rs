@@ -163,33 +163,6 @@ fn mountain_car_needs_rocking() {
     assert!(rocking.is_some(), "rocking reaches the flag");
 }
 
-/// Impulse joints drift apart a little under load; in every built-in env they stay
-/// within 2 cm under 300 steps of random actions (rapier's solver settings per env are
-/// chosen for this).
-#[test]
-fn joints_stay_attached_under_random_actions() {
-    let roots = repo_roots();
-    for name in roots.builtin_names() {
-        let mut env = Env::load(&name, &roots).expect("load");
-        env.reset(Some(5)).expect("reset");
-        let mut worst: f64 = 0.0;
-        for _ in 0..300 {
-            let a = env.sample_action();
-            let (_, flags) = env.step(&a).expect("step");
-            worst = worst.max(env.world().max_joint_separation());
-            if flags.terminated || flags.truncated {
-                env.reset(None).expect("reset");
-            }
-        }
-        eprintln!("{name}: worst joint separation {:.2} mm", worst * 1e3);
-        assert!(
-            worst < 0.02,
-            "{name}: joints separated by {:.1} mm",
-            worst * 1e3
-        );
-    }
-}
-
 #[test]
 fn discrete_actions_apply_their_choices() {
     let roots = repo_roots();

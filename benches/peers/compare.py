@@ -25,6 +25,8 @@ DEFAULT_MAP = {
     "reacher": "Reacher-v5",
     "ant": "Ant-v5",
     "humanoid": "Humanoid-v5",
+    # A 7-DoF arm pushing an object to a goal: the closest Gymnasium task to arm-push.
+    "arm-push": "Pusher-v5",
 }
 DASH = "—"
 

@@ -16,6 +16,7 @@ Gymnasium env docs and source, and read at run time from the env:
   Reacher-v5           frame_skip 2 x timestep 0.01 = 0.02
   Ant-v5               frame_skip 5 x timestep 0.01 = 0.05
   Humanoid-v5          frame_skip 5 x timestep 0.003 = 0.015
+  Pusher-v5            frame_skip 5 x timestep 0.01 = 0.05
 
 With `--render N` it also times MuJoCo's offscreen renderer (`mujoco.Renderer`,
 `update_scene` + `render` of an RGB frame) for N frames per MuJoCo env at
@@ -46,6 +47,7 @@ DEFAULT_ENVS = [
     "Reacher-v5",
     "Ant-v5",
     "Humanoid-v5",
+    "Pusher-v5",
 ]
 RENDER_ENVS = ["InvertedPendulum-v5", "Ant-v5", "Humanoid-v5"]
 ACTION_POOL = 8192  # pre-sampled actions, cycled through by index

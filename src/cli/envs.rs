@@ -1,8 +1,8 @@
-//! `rewardsmith envs list|show|export`.
+//! `rewardsmith envs list|show|export|check`.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Subcommand;
-use rewardsmith::env::{ActionSpace, AssetRoots, Env, EnvSpec, JointKind};
+use rewardsmith::env::{ActionSpace, AssetRoots, Env, EnvSpec, JointKind, check_env};
 use std::path::PathBuf;
 
 /// `envs` subcommands.
@@ -23,6 +23,22 @@ pub enum EnvsCommand {
         name: String,
         /// Directory to write into (created if missing; existing files are kept).
         dir: PathBuf,
+    },
+    /// Check an env's physics under random actions: worst joint separation, joint-limit
+    /// overshoot, contact penetration, energy the passive robot gains, NaNs, and speed.
+    /// Exits non-zero when a value is not finite.
+    Check {
+        /// Built-in env name or path to a spec file.
+        env: String,
+        /// Steps of random actions (and of the passive run, up to one episode).
+        #[arg(long, default_value_t = 1000)]
+        steps: usize,
+        /// Seed of the env's RNG stream.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -56,7 +72,45 @@ pub fn run(cmd: EnvsCommand) -> Result<()> {
             );
             Ok(())
         }
+        EnvsCommand::Check {
+            env,
+            steps,
+            seed,
+            json,
+        } => check(&env, steps, seed, json, &roots),
     }
+}
+
+fn check(env: &str, steps: usize, seed: u64, json: bool, roots: &AssetRoots) -> Result<()> {
+    if steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    let mut env = Env::load(env, roots)?;
+    let r = check_env(&mut env, steps, seed)?;
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!("{}: {} random steps from seed {}", r.env, r.steps, r.seed);
+        println!("  joint_gap_max        {:.3e} m", r.joint_gap_max);
+        println!(
+            "  limit_overshoot_max  {:.4} rad (or m)",
+            r.limit_overshoot_max
+        );
+        println!(
+            "  penetration_max      {:.4} m {}",
+            r.penetration_max, r.penetration_bodies
+        );
+        println!(
+            "  energy_added         {:.4} J (passive, zero action; start {:.3} J)",
+            r.energy_added, r.energy_start
+        );
+        println!("  nan                  {}", r.nan);
+        println!("  steps_per_s          {:.0} (one thread)", r.steps_per_s);
+    }
+    if !r.is_finite() {
+        bail!("{}: non-finite physics (see the values above)", r.env);
+    }
+    Ok(())
 }
 
 fn show(env: &str, roots: &AssetRoots) -> Result<()> {

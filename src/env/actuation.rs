@@ -14,9 +14,14 @@ pub struct ActuatorSpec {
     /// Action bounds for this component (the Box space).
     #[serde(default = "default_ctrl_range")]
     pub ctrl_range: [f64; 2],
-    /// torque: N·m (or N) per unit action; velocity: motor factor; position: stiffness.
-    pub gain: f64,
-    /// Damping of position motors.
+    /// torque: N·m (or N) per unit control, MuJoCo's `<motor gear>` (`gain` is
+    /// accepted as the same for torque actuators).
+    #[serde(default)]
+    pub gear: Option<f64>,
+    /// velocity: motor factor; position and position_delta: stiffness (MuJoCo's `kp`).
+    #[serde(default)]
+    pub gain: Option<f64>,
+    /// Damping of position motors (MuJoCo's `kv`).
     #[serde(default)]
     pub damping: f64,
     /// Largest force or torque a velocity/position motor may apply.
@@ -36,6 +41,18 @@ pub struct ActuatorSpec {
 fn default_ctrl_range() -> [f64; 2] {
     [-1.0, 1.0]
 }
+
+impl ActuatorSpec {
+    /// The actuator's gain: a torque actuator's `gear` (or `gain`), another kind's
+    /// `gain` (validation makes sure the right one is set).
+    pub fn gain(&self) -> f64 {
+        match self.kind {
+            ActuatorKind::Torque => self.gear.or(self.gain).unwrap_or(1.0),
+            _ => self.gain.unwrap_or(0.0),
+        }
+    }
+}
+
 
 /// An end-effector position controller, ManiSkill3's `pd_ee_delta_pos` (Tao et al.
 /// 2024): the first three action components move `body` by (dx, dy, dz) metres in the
@@ -156,7 +173,7 @@ pub fn controls(actuators: &[ActuatorSpec], ee_control: Option<&EeControlSpec>) 
     let acted = |(_, a): &(usize, &ActuatorSpec)| a.hold.is_none() && !driven.contains(&a.joint);
     for (i, a) in actuators.iter().enumerate().filter(acted) {
         let meaning = match a.kind {
-            ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain),
+            ActuatorKind::Torque => format!("effort = {} × action (N·m or N)", a.gain()),
             ActuatorKind::Velocity => "target joint velocity".to_string(),
             ActuatorKind::Position => "target joint position".to_string(),
             ActuatorKind::PositionDelta => {

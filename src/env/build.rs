@@ -3,15 +3,16 @@
 
 use rapier3d::parry::utils::Array2;
 use rapier3d::prelude::*;
-use rapier3d_urdf::{UrdfLoaderOptions, UrdfRobot};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::env::convert::{joint_axis, v3};
+use crate::env::ee_control::EeDrive;
+use crate::env::robot::load_robot;
 use crate::env::spec::{ActuatorKind, Control, EeControlSpec, EnvSpec, ShapeSpec};
 use crate::env::state::{JointInfo, JointKind, StateLayout, TaskParamInfo};
-use crate::env::world::{Actuator, EeDrive, World};
+use crate::env::world::{Actuator, JointSlot, World, WorldParts};
 use crate::env::{AssetRoots, EnvError};
 
 /// Build the world described by `spec` (read from `file`), with robots found under `roots`;
@@ -30,106 +31,39 @@ pub fn build_world(
     phys.integration_parameters.num_solver_iterations = spec.sim.solver_iterations as usize;
     phys.integration_parameters.num_internal_pgs_iterations = spec.sim.pgs_iterations as usize;
     phys.integration_parameters.warmstart_joints = spec.sim.warmstart_joints;
+    // No continuous collision detection (MuJoCo has none either): its motion clamping
+    // moves a fast multibody link's body without its joint coordinates, pulling the
+    // link off its joint for a step, and it costs a sweep per step.
+    phys.integration_parameters.max_ccd_substeps = 0;
+    let params = &mut phys.integration_parameters;
+    if let Some(hz) = spec.sim.contact_frequency {
+        params.contact_softness.natural_frequency = hz as Real;
+        params.static_contact_softness.natural_frequency = hz as Real;
+    }
+    if let Some(ratio) = spec.sim.contact_damping_ratio {
+        params.contact_softness.damping_ratio = ratio as Real;
+        params.static_contact_softness.damping_ratio = ratio as Real;
+    }
+    if let Some(d) = spec.sim.contact_prediction {
+        params.normalized_prediction_distance = d as Real;
+    }
 
     let mut body_names: Vec<String> = Vec::new();
     let mut body_handles: Vec<RigidBodyHandle> = Vec::new();
     let mut body_colors: Vec<[f64; 3]> = Vec::new();
     let mut joints: Vec<JointInfo> = Vec::new();
-    let mut joint_handles: Vec<ImpulseJointHandle> = Vec::new();
+    let mut joint_slots: Vec<JointSlot> = Vec::new();
     // Every joint (fixed ones too) as a parent→child edge, for moving subtrees at reset.
     let mut edges: Vec<(usize, usize)> = Vec::new();
 
     if let Some(robot) = &spec.robot {
-        let urdf_path = roots.robots.join(&robot.urdf);
-        let urdf_err = |message: String| EnvError::Urdf {
-            file: file.to_path_buf(),
-            urdf: urdf_path.clone(),
-            message,
-        };
-        let options = UrdfLoaderOptions {
-            make_roots_fixed: robot.fixed_base,
-            enable_joint_collisions: robot.joint_collisions,
-            shift: Pose::from_translation(v3(robot.base_pos)),
-            collider_blueprint: ColliderBuilder::default().density(0.0).friction(1.0),
-            // Sleeping would freeze slow motions (a small swing) and change dynamics.
-            rigid_body_blueprint: RigidBodyBuilder::dynamic().can_sleep(false),
-            ..Default::default()
-        };
-        let (loaded, urdf) = UrdfRobot::from_file(&urdf_path, options, None)
-            .map_err(|e| urdf_err(format!("{e:#}")))?;
-        let link_names: Vec<String> = loaded
-            .links
-            .iter()
-            .map(|l| urdf.links[l.urdf_link_index].name.clone())
-            .collect();
-        for (i, link) in loaded.links.iter().enumerate() {
-            let mass = urdf.links[link.urdf_link_index].inertial.mass.value;
-            if !(mass.is_finite() && mass > 0.0) && link.body.is_dynamic() {
-                return Err(urdf_err(format!(
-                    "link `{}` has mass {mass}: give it an <inertial> with a positive, finite mass",
-                    link_names[i]
-                )));
-            }
-            let color = urdf.links[link.urdf_link_index]
-                .visual
-                .first()
-                .and_then(|v| v.material.as_ref())
-                .and_then(|m| m.color.as_ref())
-                .map(|c| [c.rgba[0], c.rgba[1], c.rgba[2]]);
-            body_colors.push(color.unwrap_or([0.8, 0.6, 0.4]));
-        }
-        let meta: Vec<(String, urdf_rs::JointType, [f64; 2])> = loaded
-            .joints
-            .iter()
-            .map(|j| {
-                let u = &urdf.joints[j.urdf_joint_index];
-                (
-                    u.name.clone(),
-                    u.joint_type.clone(),
-                    [u.limit.lower, u.limit.upper],
-                )
-            })
-            .collect();
-        let link_pairs: Vec<(usize, usize)> =
-            loaded.joints.iter().map(|j| (j.link1, j.link2)).collect();
-        let offset = body_names.len();
-        let handles = loaded.insert_using_impulse_joints(
-            &mut phys.bodies,
-            &mut phys.colliders,
-            &mut phys.impulse_joints,
-        );
-        for link in &handles.links {
-            body_handles.push(link.body);
-        }
-        body_names.extend(link_names);
-        for (k, jh) in handles.joints.iter().enumerate() {
-            let (name, kind, limits) = &meta[k];
-            let (parent, child) = (link_pairs[k].0 + offset, link_pairs[k].1 + offset);
-            edges.push((parent, child));
-            let kind = match kind {
-                urdf_rs::JointType::Revolute | urdf_rs::JointType::Continuous => {
-                    JointKind::Revolute
-                }
-                urdf_rs::JointType::Prismatic => JointKind::Prismatic,
-                urdf_rs::JointType::Fixed => continue,
-                other => {
-                    return Err(urdf_err(format!(
-                        "joint `{name}` has type {other:?}; supported: revolute, continuous, \
-                         prismatic, fixed"
-                    )));
-                }
-            };
-            let has_limits = matches!(meta[k].1, urdf_rs::JointType::Revolute)
-                || (kind == JointKind::Prismatic && limits[0] < limits[1]);
-            joints.push(JointInfo {
-                name: name.clone(),
-                kind,
-                limits: has_limits.then_some(*limits),
-                parent,
-                child,
-            });
-            joint_handles.push(jh.joint);
-        }
+        let loaded = load_robot(spec, robot, file, &roots.robots, &mut phys)?;
+        body_names = loaded.body_names;
+        body_handles = loaded.body_handles;
+        body_colors = loaded.body_colors;
+        joints = loaded.joints;
+        joint_slots = loaded.slots;
+        edges = loaded.edges;
     }
 
     for o in &spec.objects {
@@ -174,6 +108,13 @@ pub fn build_world(
             ShapeSpec::Heightfield { heights, size } => heightfield(heights, *size),
         }
         .friction(o.friction as Real)
+        // Everything, tested with MuJoCo's either-way rule, so an MJCF robot's geoms
+        // with `conaffinity="0"` still touch the ground (see `env::mjcf`).
+        .collision_groups(InteractionGroups::new(
+            Group::ALL,
+            Group::ALL,
+            InteractionTestMode::Or,
+        ))
         .sensor(o.sensor);
         if let Some(m) = o.mass {
             co = co.mass(m as Real);
@@ -230,26 +171,11 @@ pub fn build_world(
             joint,
             kind: a.kind,
             ctrl_range: a.ctrl_range,
-            gain: a.gain,
+            gain: a.gain(),
             damping: a.damping,
             target_range,
             slot: controls.iter().position(|c| c.actuator == Some(i)),
         });
-        if a.kind != ActuatorKind::Torque {
-            let axis = joint_axis(joints[joint].kind);
-            let data = &mut phys
-                .impulse_joints
-                .get_mut(joint_handles[joint], false)
-                .expect("joint handle from this world")
-                .data;
-            data.set_motor_model(axis, MotorModel::ForceBased);
-            if let Some(f) = a.max_force {
-                data.set_motor_max_force(axis, f as Real);
-            }
-            if let Some(h) = a.hold {
-                data.set_motor_position(axis, h as Real, a.gain as Real, a.damping as Real);
-            }
-        }
     }
 
     let mut task = Vec::new();
@@ -306,16 +232,43 @@ pub fn build_world(
         }
         None => None,
     };
-    Ok(World::new(
+    // Mass properties are otherwise only combined at the first step; the initial State
+    // (and its energy) needs them.
+    let handles: Vec<RigidBodyHandle> = phys.bodies.iter().map(|(h, _)| h).collect();
+    for h in handles {
+        phys.bodies[h].recompute_mass_properties_from_colliders(&phys.colliders);
+    }
+    let mut world = World::new(WorldParts {
         phys,
-        Arc::new(layout),
-        body_handles,
-        body_colors,
-        joint_handles,
+        layout: Arc::new(layout),
+        bodies: body_handles,
+        colors: body_colors,
+        joints: joint_slots,
         actuators,
         ee,
         subtrees,
-    ))
+    });
+    for (i, a) in spec.actuators.iter().enumerate() {
+        if a.kind != ActuatorKind::Torque {
+            world.setup_motor(i, a.max_force, a.hold);
+        }
+    }
+    for (i, n) in spec.reset.bodies.iter().enumerate() {
+        if let Some(b) = world.layout().body_index(&n.body)
+            && !world.can_perturb_body(b)
+        {
+            return Err(EnvError::Invalid {
+                file: file.to_path_buf(),
+                key: format!("reset.bodies[{i}].body"),
+                expected: format!(
+                    "a free body or the robot's root link (\"{}\" moves with its joint: \
+                     give its joint reset noise in [[reset.joints]])",
+                    n.body
+                ),
+            });
+        }
+    }
+    Ok(world)
 }
 
 /// Resolve `[ee_control]`: the body must exist and every listed joint must move it.

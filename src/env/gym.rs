@@ -61,7 +61,9 @@ impl Env {
     }
 
     fn with_world(compiled: Arc<CompiledSpec>, world: World) -> Result<Self, EnvError> {
-        let initial = world.snapshot()?;
+        // Through bytes once, so every reset starts from exactly what decoding a saved
+        // env gives (`load_bytes`).
+        let initial = PhysicsSnapshot::from_bytes(&world.snapshot()?.to_bytes()?)?;
         let layout = compiled.layout.clone();
         let state = State {
             t: 0.0,
@@ -134,6 +136,7 @@ impl Env {
             let dv = vel.map(|h| uniform(&mut self.rng, [-h, h]));
             self.world.perturb_body(body, dp, dyaw, dv);
         }
+        self.world.settle_after_reset();
         self.world.hold_current_pose();
         self.state.t = 0.0;
         self.state.step = 0;
@@ -226,7 +229,7 @@ impl Env {
     pub fn save_bytes(&self) -> Result<Vec<u8>, EnvError> {
         let s = &self.state;
         let saved = SavedEnv {
-            physics: self.world.snapshot()?.bytes().to_vec(),
+            physics: self.world.snapshot()?.to_bytes()?,
             t: s.t,
             step: s.step,
             bodies: s
@@ -262,7 +265,7 @@ impl Env {
             ));
         }
         self.world
-            .restore(&PhysicsSnapshot::from_bytes(saved.physics))?;
+            .restore(&PhysicsSnapshot::from_bytes(&saved.physics)?)?;
         s.t = saved.t;
         s.step = saved.step;
         for (b, (pos, quat, linvel, angvel)) in s.bodies.iter_mut().zip(saved.bodies) {
@@ -347,9 +350,8 @@ impl std::fmt::Debug for EnvSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "EnvSnapshot({} bytes, step {})",
-            self.physics.len(),
-            self.state.step
+            "EnvSnapshot({:?}, step {})",
+            self.physics, self.state.step
         )
     }
 }

@@ -2,11 +2,15 @@
 
 pub mod actuation;
 mod build;
+pub mod check;
 pub mod compile;
 mod convert;
+mod ee_control;
 mod error;
 pub mod gym;
+mod mjcf;
 pub mod registry;
+mod robot;
 pub mod space;
 pub mod spec;
 pub mod state;
@@ -15,6 +19,7 @@ mod validate;
 pub mod vec_env;
 pub mod world;
 
+pub use check::{CheckReport, check_env};
 pub use compile::{CompiledSpec, ObsBlock};
 pub use error::EnvError;
 pub use gym::{Env, EnvSnapshot, StepFlags};

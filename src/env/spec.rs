@@ -33,6 +33,10 @@ pub struct EnvSpec {
     /// Extra bodies: ground, cubes, targets, tracks.
     #[serde(default)]
     pub objects: Vec<ObjectSpec>,
+    /// Passive joint properties in MuJoCo's meaning (`[[joints]]`: damping, armature,
+    /// frictionloss, stiffness), applied in order; later entries override earlier ones.
+    #[serde(default)]
+    pub joints: Vec<JointParamsSpec>,
     /// Actuated joints; those neither driven by `[ee_control]` nor held take action
     /// components in this order (see [`EnvSpec::controls`]).
     #[serde(default)]
@@ -91,6 +95,19 @@ pub struct SimSpec {
     /// Warm-start joint impulses from the previous step (rapier's `warmstart_joints`).
     #[serde(default)]
     pub warmstart_joints: bool,
+    /// Stiffness of contacts as the natural frequency of their spring, Hz (rapier's
+    /// contact softness; default: rapier's, 30 Hz between bodies and 60 Hz against
+    /// fixed ones). Stiffer contacts penetrate less under large actuator forces.
+    #[serde(default)]
+    pub contact_frequency: Option<f64>,
+    /// Damping ratio of contacts (default: rapier's 10, heavily overdamped; MuJoCo's
+    /// default `solref` is critically damped, 1).
+    #[serde(default)]
+    pub contact_damping_ratio: Option<f64>,
+    /// Distance within which contacts are predicted before the bodies touch, m
+    /// (default: rapier's 0.02). Fast limbs need more to be caught before they sink in.
+    #[serde(default)]
+    pub contact_prediction: Option<f64>,
 }
 
 fn default_pgs_iterations() -> u32 {
@@ -107,12 +124,20 @@ fn default_solver_iterations() -> u32 {
     4
 }
 
-/// A robot loaded from a URDF file in `assets/robots/`.
+/// A robot loaded from a URDF or an MJCF (MuJoCo XML) file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RobotSpec {
-    /// URDF file name, relative to `assets/robots/`.
-    pub urdf: String,
+    /// URDF file name, relative to `assets/robots/` (or an absolute path). Give this or
+    /// `mjcf`.
+    #[serde(default)]
+    pub urdf: Option<String>,
+    /// MJCF (MuJoCo XML) file, relative to `assets/robots/` (or an absolute path),
+    /// loaded with dimforge's `rapier3d-mjcf`: joints keep the file's damping, armature,
+    /// frictionloss and stiffness; its `<actuator>` section is not used (the spec's
+    /// `[[actuators]]` drive the robot).
+    #[serde(default)]
+    pub mjcf: Option<String>,
     /// Position of the root link at reset, in metres.
     #[serde(default)]
     pub base_pos: [f64; 3],
@@ -122,6 +147,63 @@ pub struct RobotSpec {
     /// Whether links joined by a joint may collide with each other.
     #[serde(default)]
     pub joint_collisions: bool,
+    /// Whether the robot's links collide with each other at all (`false`: only with
+    /// other bodies, as ant.xml's `conaffinity="0"` legs).
+    #[serde(default = "default_true")]
+    pub self_collisions: bool,
+    /// How the robot's joints are simulated (see [`JointModel`]).
+    #[serde(default)]
+    pub joint_model: JointModel,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl RobotSpec {
+    /// The robot file as written in the spec (`urdf` or `mjcf`), for messages.
+    pub fn file(&self) -> &str {
+        self.urdf.as_deref().or(self.mjcf.as_deref()).unwrap_or("")
+    }
+}
+
+/// How a robot's joints are simulated in rapier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JointModel {
+    /// Reduced coordinates (rapier multibody joints): joints hold exactly, with
+    /// armature, implicit damping, frictionloss and springs as in MuJoCo. Trees only.
+    #[default]
+    Multibody,
+    /// Maximal coordinates (rapier impulse joints), solved iteratively: joints drift
+    /// apart under load; no armature, damping, frictionloss or springs.
+    Impulse,
+}
+
+/// MuJoCo's passive joint properties for one joint, or every joint (`joint = "*"`).
+/// Unset fields keep what an earlier entry (or the MJCF file) gave; the default is 0.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointParamsSpec {
+    /// Joint name, or `*` for every joint of the robot.
+    pub joint: String,
+    /// Viscous damping, N·m·s/rad (or N·s/m): a force −damping·qd, integrated
+    /// implicitly (MuJoCo's `damping`).
+    #[serde(default)]
+    pub damping: Option<f64>,
+    /// Rotor inertia added to the joint's own, kg·m² (or kg) (MuJoCo's `armature`).
+    #[serde(default)]
+    pub armature: Option<f64>,
+    /// Dry friction: the largest force the joint's friction can resist with, N·m (or N)
+    /// (MuJoCo's `frictionloss`).
+    #[serde(default)]
+    pub frictionloss: Option<f64>,
+    /// Spring stiffness towards `springref`, N·m/rad (or N/m) (MuJoCo's `stiffness`).
+    #[serde(default)]
+    pub stiffness: Option<f64>,
+    /// Spring rest position, rad (or m) (MuJoCo's `springref`).
+    #[serde(default)]
+    pub springref: Option<f64>,
 }
 
 /// An extra body in the world.

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use crate::env::EnvError;
-use crate::env::spec::{ActionKind, ActionsSpec, ActuatorKind, EeControlSpec, EnvSpec, ShapeSpec};
+use crate::env::spec::{
+    ActionKind, ActionsSpec, ActuatorKind, EeControlSpec, EnvSpec, JointModel, ShapeSpec,
+};
 
 impl EnvSpec {
     /// Checks every number the TOML parser cannot: finiteness, signs, sizes.
@@ -39,9 +41,28 @@ impl EnvSpec {
         if s.pgs_iterations == 0 {
             return Err(bad("sim.pgs_iterations".into(), "an integer ≥ 1"));
         }
+        let contact = [
+            ("contact_frequency", s.contact_frequency, "a frequency > 0, Hz"),
+            ("contact_damping_ratio", s.contact_damping_ratio, "a damping ratio > 0"),
+            ("contact_prediction", s.contact_prediction, "a distance > 0, m"),
+        ];
+        for (key, value, expected) in contact {
+            if let Some(v) = value
+                && !(v.is_finite() && v > 0.0)
+            {
+                return Err(bad(format!("sim.{key}"), expected));
+            }
+        }
         if let Some(r) = &self.robot {
             finite("robot.base_pos".into(), &r.base_pos)?;
+            if r.urdf.is_some() == r.mjcf.is_some() {
+                return Err(bad(
+                    "robot".into(),
+                    "one robot file: `urdf = \"...\"` or `mjcf = \"...\"`",
+                ));
+            }
         }
+        self.validate_joint_params(file)?;
         for (i, o) in self.objects.iter().enumerate() {
             let k = |f: &str| format!("objects[{i}] ({}).{f}", o.name);
             finite(k("pos"), &o.pos)?;
@@ -89,7 +110,52 @@ impl EnvSpec {
         for (i, a) in self.actuators.iter().enumerate() {
             let k = |f: &str| format!("actuators[{i}] ({}).{f}", a.joint);
             finite(k("ctrl_range"), &a.ctrl_range)?;
-            finite(k("gain"), &[a.gain, a.damping])?;
+            finite(k("damping"), &[a.damping])?;
+            if a.damping < 0.0 {
+                return Err(bad(k("damping"), "a damping ≥ 0"));
+            }
+            match (a.kind, a.gear, a.gain) {
+                (ActuatorKind::Torque, Some(_), Some(_)) => {
+                    return Err(bad(
+                        k("gain"),
+                        "`gear` or `gain`, not both (they mean the same for a torque actuator)",
+                    ));
+                }
+                (ActuatorKind::Torque, None, None) => {
+                    return Err(bad(
+                        k("gear"),
+                        "a gear: N·m (or N) per unit control, as MuJoCo's <motor gear>",
+                    ));
+                }
+                (ActuatorKind::Torque, Some(g), None) | (ActuatorKind::Torque, None, Some(g)) => {
+                    let key = if a.gear.is_some() { "gear" } else { "gain" };
+                    finite(k(key), &[g])?;
+                    if g <= 0.0 {
+                        return Err(bad(
+                            k(key),
+                            "a positive gear (flip the joint axis to reverse it)",
+                        ));
+                    }
+                }
+                (_, Some(_), _) => {
+                    return Err(bad(
+                        k("gear"),
+                        "no gear (it applies to kind = \"torque\" only; motors take `gain`)",
+                    ));
+                }
+                (_, None, None) => {
+                    return Err(bad(
+                        k("gain"),
+                        "a gain: the motor's stiffness or velocity factor",
+                    ));
+                }
+                (_, None, Some(g)) => {
+                    finite(k("gain"), &[g])?;
+                    if g < 0.0 {
+                        return Err(bad(k("gain"), "a gain ≥ 0"));
+                    }
+                }
+            }
             if a.ctrl_range[0] >= a.ctrl_range[1] {
                 return Err(bad(k("ctrl_range"), "[low, high] with low < high"));
             }
@@ -157,6 +223,55 @@ impl EnvSpec {
         }
         if c.width == 0 || c.height == 0 {
             return Err(bad("camera.width/height".into(), "image sizes ≥ 1 pixel"));
+        }
+        Ok(())
+    }
+
+    /// Checks `[[joints]]`: finite, non-negative values, a robot to apply them to, and
+    /// a joint model that has them (impulse joints have none).
+    fn validate_joint_params(&self, file: &Path) -> Result<(), EnvError> {
+        for (i, p) in self.joints.iter().enumerate() {
+            let key = |f: &str| format!("joints[{i}] ({}).{f}", p.joint);
+            let bad = |f: &str, expected: &str| EnvError::Invalid {
+                file: file.to_path_buf(),
+                key: key(f),
+                expected: expected.to_string(),
+            };
+            let Some(robot) = &self.robot else {
+                return Err(bad("joint", "a [robot] whose joints these are"));
+            };
+            let values = [
+                ("damping", p.damping, "a damping ≥ 0, N·m·s/rad (or N·s/m)"),
+                ("armature", p.armature, "an armature ≥ 0, kg·m² (or kg)"),
+                (
+                    "frictionloss",
+                    p.frictionloss,
+                    "a frictionloss ≥ 0, N·m (or N)",
+                ),
+                (
+                    "stiffness",
+                    p.stiffness,
+                    "a stiffness ≥ 0, N·m/rad (or N/m)",
+                ),
+            ];
+            for (name, value, expected) in values {
+                let Some(v) = value else { continue };
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(bad(name, expected));
+                }
+                if v > 0.0 && robot.joint_model == JointModel::Impulse {
+                    return Err(bad(
+                        name,
+                        "robot.joint_model = \"multibody\": impulse joints have no damping, \
+                         armature, frictionloss or springs",
+                    ));
+                }
+            }
+            if let Some(r) = p.springref
+                && !r.is_finite()
+            {
+                return Err(bad("springref", "a finite rest position"));
+            }
         }
         Ok(())
     }

@@ -1,10 +1,15 @@
 //! `World`: one rapier world of an env, with actuation, joint readout and snapshots.
+//!
+//! A robot's joints are either rapier multibody joints (reduced coordinates: the
+//! joint coordinates are the state, so joints hold exactly) or impulse joints (every
+//! link a free body held by constraints). [`JointSlot`] hides which from the rest.
 
 use rapier3d::prelude::*;
 use std::sync::Arc;
 
 use crate::env::EnvError;
 use crate::env::convert::{joint_axis, v3};
+use crate::env::ee_control::EeDrive;
 use crate::env::spec::ActuatorKind;
 use crate::env::state::{BodyState, JointKind, JointState, StateLayout};
 
@@ -14,6 +19,7 @@ pub(crate) struct Actuator {
     pub joint: usize,
     pub kind: ActuatorKind,
     pub ctrl_range: [f64; 2],
+    /// Torque: gear (effort per unit control); motors: stiffness or velocity factor.
     pub gain: f64,
     pub damping: f64,
     /// Where a `position_delta` target is kept (unused by the other kinds).
@@ -23,53 +29,87 @@ pub(crate) struct Actuator {
     pub slot: Option<usize>,
 }
 
-/// An end-effector position controller (`[ee_control]`), resolved to indices.
-#[derive(Debug, Clone)]
-pub(crate) struct EeDrive {
-    /// The body the first three action components move (layout index).
-    pub body: usize,
-    /// The `position_delta` actuators (indices into the world's actuators) it drives.
-    pub actuators: Vec<usize>,
-    /// Where the body's z axis points in the robot's initial pose (q = 0): the tilt the
-    /// controller holds.
-    pub tilt_axis: Vector,
-    /// The box the body is kept in (`[low, high]` corners), if any.
-    pub workspace: Option<[[f64; 3]; 2]>,
+/// Where one joint of the layout lives in rapier.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum JointSlot {
+    /// An impulse joint between the joint's two bodies.
+    Impulse(ImpulseJointHandle),
+    /// One degree of freedom of a multibody.
+    Multibody(MultibodyDof),
 }
 
-/// Damping of the least-squares solve, in metres: small against a centimetre step, so
-/// it matters only near a singular pose (Wampler 1986; Buss 2004, "Introduction to
-/// inverse kinematics with Jacobian transpose, pseudoinverse and damped least squares").
-const EE_DAMPING: f64 = 0.01;
+/// A multibody degree of freedom: which multibody, which link, and where its
+/// coordinate and velocity are kept.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MultibodyDof {
+    /// The multibody.
+    pub multibody: MultibodyIndex,
+    /// The link whose joint this is.
+    pub link: usize,
+    /// Index of the DoF in the multibody's generalized vectors (velocity, damping,
+    /// armature).
+    pub dof: usize,
+    /// Index of the coordinate in the joint's spatial coordinates (3 = AngX for a
+    /// hinge, 0 = LinX for a slider).
+    pub coord: usize,
+}
 
-/// Fraction of the body's tilt error the controller corrects each step, so contacts
-/// that twist the tool do not leave it tilted.
-const EE_TILT_GAIN: f64 = 0.5;
-
-/// A serialized copy of a world's physics, restorable bit for bit.
-#[derive(Debug, Clone)]
-pub struct PhysicsSnapshot(Arc<Vec<u8>>);
+/// A copy of a world's physics (all of its state, none of rapier's scratch buffers),
+/// restorable bit for bit. Cheap to restore (a clone, no decoding); bytes only when
+/// written out ([`PhysicsSnapshot::to_bytes`]).
+#[derive(Clone)]
+pub struct PhysicsSnapshot(Arc<PhysicsWorld>);
 
 impl PhysicsSnapshot {
-    /// The encoded bytes.
-    pub fn bytes(&self) -> &[u8] {
-        &self.0
+    /// Encode the snapshot (bincode).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EnvError> {
+        bincode::serde::encode_to_vec(&*self.0, bincode::config::standard())
+            .map_err(|e| EnvError::Snapshot(e.to_string()))
     }
 
-    /// Wrap bytes from [`PhysicsSnapshot::bytes`].
-    pub fn from_bytes(bytes: Vec<u8>) -> Self {
-        Self(Arc::new(bytes))
+    /// Decode bytes from [`PhysicsSnapshot::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, EnvError> {
+        let (phys, _): (PhysicsWorld, usize) =
+            bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+                .map_err(|e| EnvError::Snapshot(e.to_string()))?;
+        Ok(Self(Arc::new(phys)))
     }
+}
 
-    /// Size of the encoded snapshot in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
+impl std::fmt::Debug for PhysicsSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PhysicsSnapshot({} bodies)", self.0.bodies.len())
     }
+}
 
-    /// Whether the snapshot is empty (never, for a real world).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+/// A copy of `w`'s state with fresh (empty) pipelines and CCD solver: what decoding a
+/// snapshot of `w` gives, without the encoding.
+fn clone_world(w: &PhysicsWorld) -> PhysicsWorld {
+    PhysicsWorld {
+        gravity: w.gravity,
+        integration_parameters: w.integration_parameters,
+        islands: w.islands.clone(),
+        broad_phase: w.broad_phase.clone(),
+        narrow_phase: w.narrow_phase.clone(),
+        bodies: w.bodies.clone(),
+        colliders: w.colliders.clone(),
+        impulse_joints: w.impulse_joints.clone(),
+        multibody_joints: w.multibody_joints.clone(),
+        soft_bodies: w.soft_bodies.clone(),
+        ..Default::default()
     }
+}
+
+/// The tables a world is built from (see [`World::new`]).
+pub(crate) struct WorldParts {
+    pub phys: PhysicsWorld,
+    pub layout: Arc<StateLayout>,
+    pub bodies: Vec<RigidBodyHandle>,
+    pub colors: Vec<[f64; 3]>,
+    pub joints: Vec<JointSlot>,
+    pub actuators: Vec<Actuator>,
+    pub ee: Option<EeDrive>,
+    pub subtrees: Vec<Vec<usize>>,
 }
 
 /// A rapier world plus the name tables and actuators of its env.
@@ -78,26 +118,22 @@ pub struct World {
     layout: Arc<StateLayout>,
     bodies: Vec<RigidBodyHandle>,
     colors: Vec<[f64; 3]>,
-    joints: Vec<ImpulseJointHandle>,
+    joints: Vec<JointSlot>,
     actuators: Vec<Actuator>,
     ee: Option<EeDrive>,
     subtrees: Vec<Vec<usize>>,
+    /// For each body (layout order), the multibody link it is, if any.
+    body_links: Vec<Option<(MultibodyIndex, usize)>>,
+    /// Every multibody of the world.
+    multibodies: Vec<MultibodyIndex>,
 }
 
 impl World {
-    /// Assemble a world; called by the builder.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        phys: PhysicsWorld,
-        layout: Arc<StateLayout>,
-        bodies: Vec<RigidBodyHandle>,
-        colors: Vec<[f64; 3]>,
-        joints: Vec<ImpulseJointHandle>,
-        actuators: Vec<Actuator>,
-        ee: Option<EeDrive>,
-        subtrees: Vec<Vec<usize>>,
-    ) -> Self {
-        Self {
+    /// Assemble a world; called by the builder. Multibodies are brought to their
+    /// final shape (a fixed root drops its six free DoFs at the first forward
+    /// kinematics), so DoF indices are read after that.
+    pub(crate) fn new(parts: WorldParts) -> Self {
+        let WorldParts {
             phys,
             layout,
             bodies,
@@ -106,7 +142,35 @@ impl World {
             actuators,
             ee,
             subtrees,
+        } = parts;
+        let mut multibodies: Vec<MultibodyIndex> = Vec::new();
+        let body_links: Vec<Option<(MultibodyIndex, usize)>> = bodies
+            .iter()
+            .map(|&h| {
+                phys.multibody_joints
+                    .rigid_body_link(h)
+                    .map(|l| (l.multibody, l.id))
+            })
+            .collect();
+        for (mb, _) in body_links.iter().flatten() {
+            if !multibodies.contains(mb) {
+                multibodies.push(*mb);
+            }
         }
+        let mut world = Self {
+            phys,
+            layout,
+            bodies,
+            colors,
+            joints,
+            actuators,
+            ee,
+            subtrees,
+            body_links,
+            multibodies,
+        };
+        world.sync_multibodies();
+        world
     }
 
     /// Names and sizes of this world's States.
@@ -135,129 +199,106 @@ impl World {
         self.bodies.iter().position(|&h| h == handle)
     }
 
+    /// Whether the robot's joints are multibody joints (reduced coordinates).
+    pub fn uses_multibody_joints(&self) -> bool {
+        !self.multibodies.is_empty()
+    }
+
+    /// Actuator `i`.
+    pub(crate) fn actuator(&self, i: usize) -> &Actuator {
+        &self.actuators[i]
+    }
+
     /// Apply a (clipped) action for the next control step: each actuator reads its
     /// slot, and the end-effector controller (if any) turns the first three components
     /// into its joints' target changes.
     pub(crate) fn apply_action(&mut self, action: &[f64]) {
-        let mut per_actuator: Vec<Option<f64>> = self
-            .actuators
-            .iter()
-            .map(|a| a.slot.map(|k| action[k]))
-            .collect();
-        if let Some(ee) = &self.ee {
-            let dq = self.ee_joint_deltas(ee, &action[..3]);
-            for (&a, d) in ee.actuators.iter().zip(dq) {
-                per_actuator[a] = Some(d);
-            }
-        }
-        for (a, u) in self.actuators.iter().zip(per_actuator) {
+        let ee_deltas = self
+            .ee
+            .as_ref()
+            .map(|ee| (ee.actuators.clone(), ee.joint_deltas(self, &action[..3])));
+        for i in 0..self.actuators.len() {
+            let u = match &ee_deltas {
+                Some((driven, dq)) if driven.contains(&i) => {
+                    driven.iter().position(|&a| a == i).map(|k| dq[k])
+                }
+                _ => self.actuators[i].slot.map(|k| action[k]),
+            };
             // A held motor was pointed at its target when the world was built.
             let Some(u) = u else { continue };
-            let info = &self.layout.joints[a.joint];
-            let handle = self.joints[a.joint];
-            let axis = joint_axis(info.kind);
-            match a.kind {
-                ActuatorKind::Torque => {
-                    let effort = (a.gain * u) as Real;
-                    let (p, c) = (self.bodies[info.parent], self.bodies[info.child]);
-                    let frame = self.joint_frame(a.joint);
-                    let dir = frame.rotation * Vector::X;
-                    for (h, sign) in [(c, 1.0), (p, -1.0)] {
-                        let rb = &mut self.phys.bodies[h];
-                        if !rb.is_dynamic() {
-                            continue;
-                        }
-                        match info.kind {
-                            JointKind::Revolute => rb.add_torque(dir * effort * sign, true),
-                            JointKind::Prismatic => rb.add_force(dir * effort * sign, true),
-                        }
+            self.actuate(i, u);
+        }
+    }
+
+    /// Drive actuator `i` with control value `u` for the next control step.
+    fn actuate(&mut self, i: usize, u: f64) {
+        let a = self.actuators[i].clone();
+        let info = &self.layout.joints[a.joint];
+        let axis = joint_axis(info.kind);
+        match a.kind {
+            ActuatorKind::Torque => {
+                let effort = (a.gain * u) as Real;
+                let (p, c) = (self.bodies[info.parent], self.bodies[info.child]);
+                let (frame, child_frame) = self.joint_frames(a.joint);
+                let dir = frame.rotation * Vector::X;
+                let kind = info.kind;
+                for (h, sign) in [(c, 1.0), (p, -1.0)] {
+                    let rb = &mut self.phys.bodies[h];
+                    if !rb.is_dynamic() {
+                        continue;
+                    }
+                    match kind {
+                        JointKind::Revolute => rb.add_torque(dir * effort * sign, true),
+                        // Both forces act at the joint's anchor, so the pair exerts no
+                        // torque on the links above the joint.
+                        JointKind::Prismatic => rb.add_force_at_point(
+                            dir * effort * sign,
+                            child_frame.translation,
+                            true,
+                        ),
                     }
                 }
-                ActuatorKind::Velocity => {
-                    let j = self.phys.impulse_joints.get_mut(handle, true);
-                    if let Some(j) = j {
-                        j.data.set_motor_velocity(axis, u as Real, a.gain as Real);
-                    }
+            }
+            ActuatorKind::Velocity => {
+                if let Some(data) = self.joint_data_mut(a.joint) {
+                    data.set_motor_velocity(axis, u as Real, a.gain as Real);
                 }
-                ActuatorKind::Position | ActuatorKind::PositionDelta => {
-                    let j = self.phys.impulse_joints.get_mut(handle, true);
-                    if let Some(j) = j {
-                        let target = if a.kind == ActuatorKind::Position {
-                            u
-                        } else {
-                            // The target lives in the rapier motor, so snapshots carry it.
-                            let current = j.data.motor(axis).map_or(0.0, |m| m.target_pos as f64);
-                            let [lo, hi] = a.target_range;
-                            (current + u).clamp(lo, hi)
-                        };
-                        j.data.set_motor_position(
-                            axis,
-                            target as Real,
-                            a.gain as Real,
-                            a.damping as Real,
-                        );
-                    }
+            }
+            ActuatorKind::Position | ActuatorKind::PositionDelta => {
+                if let Some(data) = self.joint_data_mut(a.joint) {
+                    let target = if a.kind == ActuatorKind::Position {
+                        u
+                    } else {
+                        // The target lives in the rapier motor, so snapshots carry it.
+                        let current = data.motor(axis).map_or(0.0, |m| m.target_pos as f64);
+                        let [lo, hi] = a.target_range;
+                        (current + u).clamp(lo, hi)
+                    };
+                    data.set_motor_position(
+                        axis,
+                        target as Real,
+                        a.gain as Real,
+                        a.damping as Real,
+                    );
                 }
             }
         }
     }
 
-    /// The joint-target changes that move the end-effector body by `dx` (world frame,
-    /// metres; cut short at the workspace's faces) while keeping its tilt: a damped least-squares solve of J Δq = (dx, ω)
-    /// with J's rows the body's velocity and its angular velocity about world x and y,
-    /// and ω the turn (about x and y) that takes back part of any tilt error,
-    /// scaled down as a whole so each joint stays within its actuator's `ctrl_range`.
-    fn ee_joint_deltas(&self, ee: &EeDrive, dx: &[f64]) -> Vec<f64> {
-        let p = self.phys.bodies[self.bodies[ee.body]].translation();
-        let mut dx = [dx[0], dx[1], dx[2]];
-        if let Some([lo, hi]) = ee.workspace {
-            for (k, at) in [p.x, p.y, p.z].into_iter().enumerate() {
-                let at = at as f64;
-                dx[k] = dx[k].min(hi[k] - at).max(lo[k] - at);
+    /// Make actuator `i`'s joint motor force-based (MuJoCo's actuators apply forces),
+    /// capped at `max_force`, and point it at `hold` if the actuator holds its joint.
+    pub(crate) fn setup_motor(&mut self, i: usize, max_force: Option<f64>, hold: Option<f64>) {
+        let a = self.actuators[i].clone();
+        let axis = joint_axis(self.layout.joints[a.joint].kind);
+        if let Some(data) = self.joint_data_mut(a.joint) {
+            data.set_motor_model(axis, MotorModel::ForceBased);
+            if let Some(f) = max_force {
+                data.set_motor_max_force(axis, f as Real);
+            }
+            if let Some(h) = hold {
+                data.set_motor_position(axis, h as Real, a.gain as Real, a.damping as Real);
             }
         }
-        let n = ee.actuators.len();
-        let mut jac = nalgebra::DMatrix::<f64>::zeros(5, n);
-        for (col, &a) in ee.actuators.iter().enumerate() {
-            let joint = self.actuators[a].joint;
-            let frame = self.joint_frame(joint);
-            let axis = frame.rotation * Vector::X;
-            let (lin, ang) = match self.layout.joints[joint].kind {
-                JointKind::Revolute => (axis.cross(p - frame.translation), axis),
-                JointKind::Prismatic => (axis, Vector::ZERO),
-            };
-            let column = [lin.x, lin.y, lin.z, ang.x, ang.y];
-            for (row, v) in column.iter().enumerate() {
-                jac[(row, col)] = *v as f64;
-            }
-        }
-        // The small rotation that turns the body's z axis back to `tilt_axis`.
-        let z = *self.phys.bodies[self.bodies[ee.body]].rotation() * Vector::Z;
-        let back = z.cross(ee.tilt_axis) * EE_TILT_GAIN as Real;
-        let goal =
-            nalgebra::DVector::from_vec(vec![dx[0], dx[1], dx[2], back.x as f64, back.y as f64]);
-        let damped = &jac * jac.transpose()
-            + nalgebra::DMatrix::<f64>::identity(5, 5) * (EE_DAMPING * EE_DAMPING);
-        // J Jᵀ + λ²I is symmetric positive definite for λ > 0.
-        let Some(chol) = damped.cholesky() else {
-            return vec![0.0; n];
-        };
-        let dq = jac.transpose() * chol.solve(&goal);
-        let scale = ee
-            .actuators
-            .iter()
-            .zip(dq.iter())
-            .map(|(&a, d)| {
-                let [lo, hi] = self.actuators[a].ctrl_range;
-                let limit = if *d >= 0.0 { hi } else { -lo };
-                if d.abs() > limit {
-                    limit / d.abs()
-                } else {
-                    1.0
-                }
-            })
-            .fold(1.0, f64::min);
-        dq.iter().map(|d| d * scale).collect()
     }
 
     /// Point every `position_delta` motor at its joint's current coordinate (after a
@@ -272,8 +313,8 @@ impl World {
             let (gain, damping) = (a.gain as Real, a.damping as Real);
             let q = self.joint_state(joint).q.clamp(lo, hi) as Real;
             let axis = joint_axis(self.layout.joints[joint].kind);
-            if let Some(j) = self.phys.impulse_joints.get_mut(self.joints[joint], true) {
-                j.data.set_motor_position(axis, q, gain, damping);
+            if let Some(data) = self.joint_data_mut(joint) {
+                data.set_motor_position(axis, q, gain, damping);
             }
         }
     }
@@ -300,86 +341,205 @@ impl World {
         }
     }
 
+    /// The rapier description (frames, motors, limits) of joint `j`.
+    fn joint_data(&self, j: usize) -> Option<&GenericJoint> {
+        match self.joints[j] {
+            JointSlot::Impulse(h) => self.phys.impulse_joints.get(h).map(|j| &j.data),
+            JointSlot::Multibody(d) => self
+                .phys
+                .multibody_joints
+                .get_multibody(d.multibody)
+                .and_then(|mb| mb.link(d.link))
+                .map(|l| &l.joint().data),
+        }
+    }
+
+    /// The rapier description of joint `j`, to change its motor.
+    fn joint_data_mut(&mut self, j: usize) -> Option<&mut GenericJoint> {
+        match self.joints[j] {
+            JointSlot::Impulse(h) => self
+                .phys
+                .impulse_joints
+                .get_mut(h, true)
+                .map(|j| &mut j.data),
+            JointSlot::Multibody(d) => self
+                .phys
+                .multibody_joints
+                .get_multibody_mut(d.multibody)
+                .and_then(|mb| mb.link_mut(d.link))
+                .map(|l| &mut l.joint.data),
+        }
+    }
+
     /// World frames of joint `j` on its parent and child sides (equal for an exact joint).
-    fn joint_frames(&self, j: usize) -> (Pose, Pose) {
+    pub(crate) fn joint_frames(&self, j: usize) -> (Pose, Pose) {
         let info = &self.layout.joints[j];
-        let data = &self
-            .phys
-            .impulse_joints
-            .get(self.joints[j])
-            .expect("own joint")
-            .data;
         let parent = *self.phys.bodies[self.bodies[info.parent]].position();
         let child = *self.phys.bodies[self.bodies[info.child]].position();
-        (parent * data.local_frame1, child * data.local_frame2)
+        match self.joint_data(j) {
+            Some(data) => (parent * data.local_frame1, child * data.local_frame2),
+            None => (parent, child),
+        }
     }
 
     /// World frame of joint `j` on its parent side.
-    fn joint_frame(&self, j: usize) -> Pose {
+    pub(crate) fn joint_frame(&self, j: usize) -> Pose {
         self.joint_frames(j).0
     }
 
-    /// Read joint `j`'s coordinate and velocity from the two bodies' poses.
+    /// Joint `j`'s coordinate and velocity: read from the multibody's reduced
+    /// coordinates, or from the two bodies' poses for an impulse joint.
     fn joint_state(&self, j: usize) -> JointState {
         let info = &self.layout.joints[j];
-        let rb1 = &self.phys.bodies[self.bodies[info.parent]];
-        let rb2 = &self.phys.bodies[self.bodies[info.child]];
-        let (f1, f2) = self.joint_frames(j);
-        let axis = f1.rotation * Vector::X;
-        match info.kind {
-            JointKind::Revolute => {
-                let rel = f1.rotation.inverse() * f2.rotation;
-                let (x, w) = (rel.x as f64, rel.w as f64);
-                let mut q = 2.0 * x.atan2(w);
-                if q > std::f64::consts::PI {
-                    q -= 2.0 * std::f64::consts::PI;
-                } else if q < -std::f64::consts::PI {
-                    q += 2.0 * std::f64::consts::PI;
-                }
-                let qd = (rb2.angvel() - rb1.angvel()).dot(axis) as f64;
-                JointState { q, qd }
+        let (q, qd) = match self.joints[j] {
+            JointSlot::Multibody(d) => {
+                let Some(mb) = self.phys.multibody_joints.get_multibody(d.multibody) else {
+                    return JointState::default();
+                };
+                let q = mb.link(d.link).map_or(0.0, |l| l.joint().coords()[d.coord]);
+                (q as f64, mb.generalized_velocity()[d.dof] as f64)
             }
-            JointKind::Prismatic => {
-                let d = f2.translation - f1.translation;
-                let p = f2.translation;
-                let v = rb2.velocity_at_point(p) - rb1.velocity_at_point(p);
-                JointState {
-                    q: d.dot(axis) as f64,
-                    qd: v.dot(axis) as f64,
+            JointSlot::Impulse(_) => {
+                let rb1 = &self.phys.bodies[self.bodies[info.parent]];
+                let rb2 = &self.phys.bodies[self.bodies[info.child]];
+                let (f1, f2) = self.joint_frames(j);
+                let axis = f1.rotation * Vector::X;
+                match info.kind {
+                    JointKind::Revolute => {
+                        let rel = f1.rotation.inverse() * f2.rotation;
+                        let q = 2.0 * (rel.x as f64).atan2(rel.w as f64);
+                        (q, (rb2.angvel() - rb1.angvel()).dot(axis) as f64)
+                    }
+                    JointKind::Prismatic => {
+                        let d = f2.translation - f1.translation;
+                        let p = f2.translation;
+                        let v = rb2.velocity_at_point(p) - rb1.velocity_at_point(p);
+                        (d.dot(axis) as f64, v.dot(axis) as f64)
+                    }
                 }
+            }
+        };
+        let q = match info.kind {
+            // Hinge angles are reported in [-π, π] whichever way they were reached.
+            JointKind::Revolute if q.abs() > std::f64::consts::PI => {
+                (q + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU) - std::f64::consts::PI
+            }
+            _ => q,
+        };
+        JointState { q, qd }
+    }
+
+    /// The largest distance between the two anchors of any joint, in metres: how far
+    /// the joints have drifted apart (0 for an exact joint; ~1e-7 for multibody joints,
+    /// whose link poses are computed from the joint coordinates).
+    pub fn max_joint_separation(&self) -> f64 {
+        (0..self.joints.len())
+            .map(|j| self.joint_separation(j))
+            .fold(0.0, f64::max)
+    }
+
+    /// The distance between the two anchors of joint `j` (layout order), in metres
+    /// (for a slider, only the part across its axis).
+    pub fn joint_separation(&self, j: usize) -> f64 {
+        let info = &self.layout.joints[j];
+        let (f1, f2) = self.joint_frames(j);
+        let d = f2.translation - f1.translation;
+        match info.kind {
+            JointKind::Revolute => d.length() as f64,
+            JointKind::Prismatic => {
+                let axis = f1.rotation * Vector::X;
+                (d - axis * d.dot(axis)).length() as f64
             }
         }
     }
 
-    /// The largest distance between the two anchors of any joint, in metres: how far
-    /// the impulse joints have drifted apart (0 for an exact joint).
-    pub fn max_joint_separation(&self) -> f64 {
-        (0..self.joints.len())
-            .map(|j| {
-                let info = &self.layout.joints[j];
-                let (f1, f2) = self.joint_frames(j);
-                let d = f2.translation - f1.translation;
-                match info.kind {
-                    JointKind::Revolute => d.length() as f64,
-                    // Only the off-axis part is an error for a slider.
-                    JointKind::Prismatic => {
-                        let axis = f1.rotation * Vector::X;
-                        (d - axis * d.dot(axis)).length() as f64
+    /// The deepest penetration between any two touching colliders, in metres (0 when
+    /// nothing overlaps), and the two bodies (layout indices) it is between.
+    pub fn max_penetration(&self) -> (f64, Option<(usize, usize)>) {
+        let mut deepest: (f64, Option<(usize, usize)>) = (0.0, None);
+        for pair in self.phys.narrow_phase.contact_pairs() {
+            for m in pair.manifolds() {
+                for p in &m.points {
+                    let depth = -(p.dist as f64);
+                    if depth > deepest.0 {
+                        let body = |c| self.phys.colliders.get(c).map(|c| c.user_data as usize);
+                        let bodies = body(pair.collider1).zip(body(pair.collider2));
+                        deepest = (depth, bodies);
                     }
                 }
-            })
-            .fold(0.0, f64::max)
+            }
+        }
+        deepest
+    }
+
+    /// Total mechanical energy of the dynamic bodies, in joules: kinetic (links and
+    /// joint armature), gravitational (relative to z = 0) and joint springs.
+    pub fn mechanical_energy(&self) -> f64 {
+        let g = self.phys.gravity;
+        let mut energy = 0.0;
+        for (i, &h) in self.bodies.iter().enumerate() {
+            let rb = &self.phys.bodies[h];
+            if !rb.is_dynamic() {
+                continue;
+            }
+            let (v, w) = self.body_velocity(i);
+            let mprops = &rb.mass_properties().local_mprops;
+            let frame = rb.rotation() * mprops.principal_inertia_local_frame;
+            let w_local = frame.inverse() * w;
+            let inertia = mprops.principal_inertia();
+            let rotational = 0.5
+                * (inertia.x * w_local.x * w_local.x
+                    + inertia.y * w_local.y * w_local.y
+                    + inertia.z * w_local.z * w_local.z);
+            let kinetic = 0.5 * rb.mass() * v.length_squared() + rotational;
+            let potential = -rb.mass() * g.dot(rb.center_of_mass());
+            energy += (kinetic + potential) as f64;
+        }
+        for &idx in &self.multibodies {
+            let Some(mb) = self.phys.multibody_joints.get_multibody(idx) else {
+                continue;
+            };
+            let qd = mb.generalized_velocity();
+            for (a, v) in mb.armature().iter().zip(qd.iter()) {
+                energy += 0.5 * (*a * *v * *v) as f64;
+            }
+            for link in mb.links() {
+                let coords = link.joint().coords();
+                for (axis, q) in coords.iter().enumerate() {
+                    let (k, rest) = link.joint().spring(axis);
+                    if k != 0.0 {
+                        let x = q - rest;
+                        energy += 0.5 * (k * x * x) as f64;
+                    }
+                }
+            }
+        }
+        energy
+    }
+
+    /// Linear (at the centre of mass) and angular velocity of body `i`. A multibody
+    /// link's are computed from the generalized velocities at the current pose (rapier
+    /// leaves the link bodies' own velocities one solver substep behind).
+    fn body_velocity(&self, i: usize) -> (Vector, Vector) {
+        let rb = &self.phys.bodies[self.bodies[i]];
+        if let Some((idx, link)) = self.body_links[i]
+            && let Some(mb) = self.phys.multibody_joints.get_multibody(idx)
+            && mb.ndofs() > 0
+        {
+            let v = mb.body_jacobian(link) * mb.generalized_velocity();
+            return (Vector::new(v[0], v[1], v[2]), Vector::new(v[3], v[4], v[5]));
+        }
+        (rb.linvel(), rb.angvel())
     }
 
     /// Fill `bodies` and `joints` with the current state.
     pub(crate) fn read(&self, bodies: &mut Vec<BodyState>, joints: &mut Vec<JointState>) {
         bodies.clear();
-        bodies.extend(self.bodies.iter().map(|&h| {
+        bodies.extend(self.bodies.iter().enumerate().map(|(i, &h)| {
             let rb = &self.phys.bodies[h];
             let p = rb.translation();
             let q = rb.rotation();
-            let v = rb.linvel();
-            let w = rb.angvel();
+            let (v, w) = self.body_velocity(i);
             BodyState {
                 pos: [p.x as f64, p.y as f64, p.z as f64],
                 quat: [q.w as f64, q.x as f64, q.y as f64, q.z as f64],
@@ -420,7 +580,17 @@ impl World {
     }
 
     /// Turn joint `j` (and everything below it) by `dq` and add `dqd` to its velocity.
+    /// Multibody links follow at [`World::settle_after_reset`].
     pub(crate) fn perturb_joint(&mut self, j: usize, dq: f64, dqd: f64) {
+        if let JointSlot::Multibody(d) = self.joints[j] {
+            if let Some(mb) = self.phys.multibody_joints.get_multibody_mut(d.multibody) {
+                let mut disp = vec![0.0; mb.ndofs()];
+                disp[d.dof] = dq as Real;
+                mb.apply_displacements(&disp);
+                mb.generalized_velocity_mut()[d.dof] += dqd as Real;
+            }
+            return;
+        }
         let info = self.layout.joints[j].clone();
         let frame = self.joint_frame(j);
         let axis = frame.rotation * Vector::X;
@@ -449,6 +619,12 @@ impl World {
         }
     }
 
+    /// Whether [`World::perturb_body`] can move body `b`: a free body, an impulse-joint
+    /// link, or a multibody's root (a multibody's other links follow their joints).
+    pub(crate) fn can_perturb_body(&self, b: usize) -> bool {
+        !matches!(self.body_links[b], Some((_, link)) if link != 0)
+    }
+
     /// Move body `b` and everything attached below it: translate by `dp`, turn by `yaw`
     /// about the vertical through the body, and add `dv` to their linear velocities.
     pub(crate) fn perturb_body(&mut self, b: usize, dp: [f64; 3], yaw: f64, dv: [f64; 3]) {
@@ -456,6 +632,22 @@ impl World {
         let r = Rotation::from_axis_angle(Vector::Z, yaw as Real);
         let dp = v3(dp);
         let dv = v3(dv);
+        if let Some((idx, _)) = self.body_links[b] {
+            // A multibody root: move its body; the links follow at `settle_after_reset`.
+            let rb = &mut self.phys.bodies[self.bodies[b]];
+            let pos = *rb.position();
+            let t = pivot + r * (pos.translation - pivot) + dp;
+            rb.set_position(Pose::from_parts(t, r * pos.rotation), true);
+            if let Some(mb) = self.phys.multibody_joints.get_multibody_mut(idx)
+                && mb.root().joint().ndofs() == 6
+            {
+                let mut v = mb.generalized_velocity_mut();
+                for k in 0..3 {
+                    v[k] += dv[k];
+                }
+            }
+            return;
+        }
         for &i in &self.subtrees[b] {
             let rb = &mut self.phys.bodies[self.bodies[i]];
             let pos = *rb.position();
@@ -465,29 +657,49 @@ impl World {
         }
     }
 
+    /// After reset noise: place every multibody link where its joint coordinates (and
+    /// its root body's pose) put it.
+    pub(crate) fn settle_after_reset(&mut self) {
+        self.sync_multibodies();
+    }
+
+    /// Forward kinematics of every multibody from its joint coordinates and root body
+    /// pose, written to the link bodies.
+    fn sync_multibodies(&mut self) {
+        let PhysicsWorld {
+            bodies,
+            multibody_joints,
+            ..
+        } = &mut self.phys;
+        for &idx in &self.multibodies {
+            if let Some(mb) = multibody_joints.get_multibody_mut(idx) {
+                mb.forward_kinematics(bodies, true);
+                mb.update_rigid_bodies(bodies, true);
+            }
+        }
+    }
+
     /// Place body `b` at `pos` (used for goal markers that follow a task parameter).
     pub(crate) fn place_body(&mut self, b: usize, pos: [f64; 3]) {
         let rb = &mut self.phys.bodies[self.bodies[b]];
         rb.set_translation(v3(pos), true);
     }
 
-    /// Encode the physics state.
+    /// Copy the physics state.
     pub fn snapshot(&self) -> Result<PhysicsSnapshot, EnvError> {
-        bincode::serde::encode_to_vec(&self.phys, bincode::config::standard())
-            .map(|b| PhysicsSnapshot(Arc::new(b)))
-            .map_err(|e| EnvError::Snapshot(e.to_string()))
+        Ok(PhysicsSnapshot(Arc::new(clone_world(&self.phys))))
     }
 
     /// Restore the physics state from a snapshot of this same world.
     pub fn restore(&mut self, snap: &PhysicsSnapshot) -> Result<(), EnvError> {
-        self.phys = decode(snap)?;
+        self.phys = clone_world(&snap.0);
         Ok(())
     }
 
     /// A new world with this one's tables and the physics of `snap`.
     pub(crate) fn with_physics(&self, snap: &PhysicsSnapshot) -> Result<World, EnvError> {
         Ok(World {
-            phys: decode(snap)?,
+            phys: clone_world(&snap.0),
             layout: self.layout.clone(),
             bodies: self.bodies.clone(),
             colors: self.colors.clone(),
@@ -495,13 +707,8 @@ impl World {
             actuators: self.actuators.clone(),
             ee: self.ee.clone(),
             subtrees: self.subtrees.clone(),
+            body_links: self.body_links.clone(),
+            multibodies: self.multibodies.clone(),
         })
     }
-}
-
-fn decode(snap: &PhysicsSnapshot) -> Result<PhysicsWorld, EnvError> {
-    let (phys, _): (PhysicsWorld, usize) =
-        bincode::serde::decode_from_slice(&snap.0, bincode::config::standard())
-            .map_err(|e| EnvError::Snapshot(e.to_string()))?;
-    Ok(phys)
 }
