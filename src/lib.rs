@@ -2,10 +2,12 @@
 //!
 //! Environments are data (`envs/*.toml`) simulated in rapier3d ([`env`]); rewards are
 //! sandboxed programs or model scores ([`reward`]); frames of the env camera come from
-//! [`render`]; with the `viewer` feature, `viewer` shows them live in a bevy window.
+//! [`render`]; [`mpc`] acts on a reward program at once by predictive sampling; with
+//! the `viewer` feature, `viewer` shows them live in a bevy window.
 
 pub mod env;
 pub mod error;
+pub mod mpc;
 pub mod render;
 pub mod reward;
 pub mod rl;

@@ -3,12 +3,13 @@
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use rewardsmith::env::AssetRoots;
+use rewardsmith::mpc::PlannerTrainer;
 use rewardsmith::synth::config::{Backend, Feedback, SynthConfig, TrainerKind};
 use rewardsmith::synth::prompts::Prompts;
 use rewardsmith::synth::ranking::{self, RankRequest};
 use rewardsmith::synth::round::{Outcome, Synth};
 use rewardsmith::synth::train_trainer::TrainTrainer;
-use rewardsmith::synth::trainer::{PlannerTrainer, Trainer};
+use rewardsmith::synth::trainer::Trainer;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -40,8 +41,8 @@ pub enum TrainerArg {
     /// Train each candidate with PPO in its own `rewardsmith train` process (one per
     /// core at a time); fitness is the trained policy's success rate.
     Train,
-    /// Fast offline check without learning: a short-horizon planner that follows the
-    /// candidate reward (seconds per candidate; for trying prompts offline).
+    /// Fast offline check without learning: the predictive-sampling controller (as
+    /// `rewardsmith mpc`) follows the candidate reward (seconds per candidate).
     Planner,
 }
 
