@@ -6,7 +6,7 @@ mod common;
 
 use assert_cmd::Command;
 use common::chat::{Act, serve};
-use common::{roots_in, write};
+use common::write;
 use rewardsmith::env::{AssetRoots, Env};
 use rewardsmith::mpc::{MpcOverrides, MpcSetup, PlannerConfig, PredictiveSampling};
 use rewardsmith::reward::{ParamValue, Params, load_program};
@@ -78,12 +78,21 @@ function success(s)
 end
 "#;
 
+/// A `REWARDSMITH_HOME` with the toy env: `envs/`, `assets/robots/`, `rewards/`.
 fn slider_dir(mpc: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "slider.urdf", SLIDER_URDF);
-    write(dir.path(), "slider.toml", &slider_spec(mpc));
-    write(dir.path(), "slider.luau", SLIDER_PROGRAM);
+    let r = roots_under(dir.path());
+    for d in [&r.envs, &r.robots, &r.rewards] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    write(&r.robots, "slider.urdf", SLIDER_URDF);
+    write(&r.envs, "slider.toml", &slider_spec(mpc));
+    write(&r.rewards, "slider.luau", SLIDER_PROGRAM);
     dir
+}
+
+fn roots_under(home: &Path) -> AssetRoots {
+    AssetRoots::under(home)
 }
 
 fn rewardsmith() -> Command {
@@ -93,7 +102,7 @@ fn rewardsmith() -> Command {
 #[test]
 fn the_planner_brings_a_point_mass_to_its_target_and_holds_it() {
     let dir = slider_dir("[mpc]\n");
-    let roots = roots_in(dir.path());
+    let roots = roots_under(dir.path());
     for target in [0.5, -0.8] {
         let mut params = Params::new();
         params.insert("target", ParamValue::Number(target));
@@ -187,9 +196,9 @@ fn candidate_zero_is_the_nominal_so_a_zero_noise_planner_keeps_it() {
 #[test]
 fn program_parameters_override_and_validate() {
     let dir = slider_dir("[mpc]\n");
-    let env = Env::load("slider", &roots_in(dir.path())).unwrap();
+    let env = Env::load("slider", &roots_under(dir.path())).unwrap();
     let layout = &env.compiled().layout;
-    let mut p = load_program(&dir.path().join("slider.luau"), layout).unwrap();
+    let mut p = load_program(&dir.path().join("rewards/slider.luau"), layout).unwrap();
     assert_eq!(
         p.declared_params().get("target"),
         Some(ParamValue::Number(0.5))
@@ -230,11 +239,7 @@ fn mpc_cli_writes_its_files_and_reports() {
     let params = write(dir.path(), "p.json", r#"{"target": 0.3}"#);
     let assert = rewardsmith()
         .env("REWARDSMITH_HOME", dir.path())
-        .args([
-            "mpc",
-            "--env",
-            &dir.path().join("slider.toml").display().to_string(),
-        ])
+        .args(["mpc", "--env", "slider"])
         .args(["--params", params.to_str().unwrap(), "--param", "brake=0.2"])
         .args(["--seconds", "2", "--seed", "4", "-j", "1", "--out"])
         .arg(&out)
@@ -266,8 +271,7 @@ fn mpc_cli_writes_its_files_and_reports() {
 #[test]
 fn mpc_cli_rejects_bad_parameters_and_envs_without_an_mpc_table() {
     let dir = slider_dir("[mpc]\n");
-    let spec = dir.path().join("slider.toml");
-    let spec = spec.to_str().unwrap();
+    let spec = "slider";
     let out = dir.path().join("out");
     let fails = |args: &[&str], want: &[&str]| {
         let a = rewardsmith()
@@ -296,7 +300,7 @@ fn mpc_cli_rejects_bad_parameters_and_envs_without_an_mpc_table() {
     );
     fails(&["--samples", "0"], &["samples"]);
     // No [mpc] table: the env is not set up for the controller.
-    write(dir.path(), "slider.toml", &slider_spec(""));
+    write(&dir.path().join("envs"), "slider.toml", &slider_spec(""));
     fails(&[], &["no [mpc] table"]);
     assert!(!out.join("summary.json").exists());
 }
