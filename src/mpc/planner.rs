@@ -161,7 +161,7 @@ impl PredictiveSampling {
     /// nominal's control at the current time, as the env's action (a discrete env gets
     /// the index of the nearest choice). Returns the plan's statistics when it planned.
     pub fn act(&mut self, env: &Env) -> Result<(Vec<f64>, Option<PlanStats>), MpcError> {
-        let stats = if self.since_plan % self.config.replan_every == 0 {
+        let stats = if self.since_plan.is_multiple_of(self.config.replan_every) {
             Some(self.plan(env)?)
         } else {
             None

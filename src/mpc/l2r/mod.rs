@@ -377,7 +377,7 @@ fn write_log(out: &Path, log: &[(usize, &'static str, Message)]) -> Result<(), M
     for (turn, stage, m) in log {
         let line = Logged {
             turn: *turn,
-            stage: *stage,
+            stage,
             role: &m.role,
             content: &m.content,
         };
