@@ -36,7 +36,8 @@ impl ParamFlags {
         Ok(out)
     }
 
-    /// The `--params` file, if any.
+    /// The `--params` file, if any (the viewer watches it).
+    #[cfg(feature = "viewer")]
     pub fn file(&self) -> Option<&PathBuf> {
         self.params.as_ref()
     }
