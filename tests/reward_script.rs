@@ -752,17 +752,17 @@ fn eval_limited(expr: &str) -> Result<f64, RewardError> {
 fn language_to_rewards_terms_are_bounded_scores() {
     let v = |e: &str| eval_limited(e).unwrap_or_else(|err| panic!("{e}: {err}"));
     // cart at z 0.2, pole at z 0.8 (0.6 m apart), pole tilted 0.3 rad about x, hinge q 0.3.
-    assert!(close(v("l2_distance('cart', 'pole')"), 1.0 - 6f64.tanh()));
+    assert!(close(v("l2_distance('cart', 'pole')"), 1.0 / 7.0));
     assert!(close(
         v("l2_distance('pole', 'cart', 0.6)"),
-        1.0 - 1f64.tanh()
+        0.5
     ));
     assert!(close(v("l2_distance('cart', vec3(0, 0, 0.2))"), 1.0));
     assert!(close(v("height('pole', 0.8)"), 1.0));
-    assert!(close(v("height('pole', 0.7)"), 1.0 - 1f64.tanh()));
+    assert!(close(v("height('pole', 0.7)"), 0.5));
     assert!(close(
         v("height(vec3(0, 0, 0.5), 0.7, 0.2)"),
-        1.0 - 1f64.tanh()
+        0.5
     ));
     assert!(close(
         v("orientation('pole', vec3(0, 0, 1))"),
@@ -772,7 +772,7 @@ fn language_to_rewards_terms_are_bounded_scores() {
     assert!(close(v("joint_fraction('hinge', 0.65)"), 1.0));
     assert!(close(
         v("joint_fraction('hinge', 0.5)"),
-        1.0 - 1.5f64.tanh()
+        0.4
     ));
     for (expr, want) in [
         ("l2_distance(1, 'cart')", "must be a body name or a vec3"),
@@ -800,7 +800,7 @@ fn parameters_are_declared_read_overridden_and_checked() {
     o.insert("goal", ParamValue::Vec3([0.0, 0.0, 0.2]));
     p.set_params(&o).unwrap();
     let out = p.reward(&state(0.0)).unwrap();
-    assert!(close(out.total, 3.0 * (1.0 - 6f64.tanh())));
+    assert!(close(out.total, 3.0 / 7.0));
     assert_eq!(
         out.component("same"),
         Some(0.0),
