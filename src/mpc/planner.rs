@@ -13,9 +13,11 @@
 //!
 //! A rollout sums the program's reward over the horizon (plus `terminal_weight` × the
 //! last reward). Episode truncation is ignored (the planner runs for as long as it is
-//! asked); a rollout that *terminates* holds its last reward for the steps left, an
-//! absorbing state, so ending an episode early neither escapes costs nor forfeits
-//! more than the terminal state earns.
+//! asked); a rollout that *terminates* earns nothing after it, as in the env's own
+//! (Gymnasium) semantics, so a program means to the planner what it means to a
+//! learner: with positive rewards (alive bonuses, bounded L2R terms) falling forfeits
+//! the rest of the horizon; a program of pure costs would rather end early, as a policy
+//! trained on it would.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -282,7 +284,6 @@ impl Rollout<'_> {
             last = w.out.total;
             total += last;
             if flags.terminated {
-                total += last * (self.steps - k - 1) as f64;
                 break;
             }
         }
