@@ -2,7 +2,8 @@
 //!
 //! Environments are data (`envs/*.toml`) simulated in rapier3d ([`env`]); rewards are
 //! sandboxed programs or model scores ([`reward`]); frames of the env camera come from
-//! [`render`]; with the `viewer` feature, `viewer` shows them live in a bevy window.
+//! [`render`]; [`mpc`] acts on a reward program at once by predictive sampling; with
+//! the `viewer` feature, `viewer` shows them live in a bevy window.
 
 pub mod builtin;
 pub mod device;
@@ -10,6 +11,7 @@ pub mod env;
 pub mod error;
 pub mod exec;
 pub mod fs;
+pub mod mpc;
 pub mod render;
 pub mod reward;
 pub mod rl;

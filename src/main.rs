@@ -49,6 +49,12 @@ enum Command {
     Batch(cli::batch::BatchArgs),
     /// Evaluate a run's latest (or best) checkpoint with the deterministic policy.
     Eval(cli::train::EvalArgs),
+    /// Act on a reward program at once, no training: predictive-sampling model-predictive
+    /// control over copies of the world; writes rollout.jsonl, rollout.gif, summary.json.
+    Mpc(cli::mpc::MpcArgs),
+    /// Language to Rewards: an LLM describes the motion and writes a reward program with
+    /// parameters; the controller runs it at once; follow-ups correct it.
+    L2r(cli::l2r::L2rArgs),
     /// Watch an env live in a window (bevy): a policy or a run acting, the reward and its
     /// components plotted, reward hot reload, runs compared side by side.
     View(cli::view::ViewArgs),
@@ -68,6 +74,7 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("Rewards", &["reward"]),
     ("Training", &["train", "eval", "batch"]),
     ("Synthesis", &["synth"]),
+    ("Real-time control", &["mpc", "l2r"]),
     ("Viewing and recording", &["view", "frames", "rollout"]),
     ("Models", &["models"]),
     ("Shell", &["completions", "man"]),
@@ -129,6 +136,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Train(args) => cli::train::run(args),
         Command::Eval(args) => cli::train::eval(args),
         Command::Batch(args) => cli::batch::run(args),
+        Command::Mpc(args) => cli::mpc::run(args),
+        Command::L2r(args) => return cli::l2r::run(args),
         Command::View(args) => cli::view::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut command(), "rewardsmith", &mut std::io::stdout());

@@ -734,3 +734,103 @@ fn parallel_batch_equals_sequential() {
         assert!(e.to_string().contains("bad:2: boom"), "{e}");
     });
 }
+
+/// The layout with the hinge limited to [-1, 1] rad.
+fn limited_layout() -> StateLayout {
+    let mut l = layout();
+    l.joints[0].limits = Some([-1.0, 1.0]);
+    l
+}
+
+fn eval_limited(expr: &str) -> Result<f64, RewardError> {
+    let src = format!("function reward(s)\n  return {{ v = {expr} }}\nend");
+    let mut p = ScriptProgram::compile("test.luau", &src, &limited_layout())?;
+    Ok(p.reward(&state(0.0))?.total)
+}
+
+#[test]
+fn language_to_rewards_terms_are_bounded_scores() {
+    let v = |e: &str| eval_limited(e).unwrap_or_else(|err| panic!("{e}: {err}"));
+    // cart at z 0.2, pole at z 0.8 (0.6 m apart), pole tilted 0.3 rad about x, hinge q 0.3.
+    assert!(close(v("l2_distance('cart', 'pole')"), 1.0 / 7.0));
+    assert!(close(
+        v("l2_distance('pole', 'cart', 0.6)"),
+        0.5
+    ));
+    assert!(close(v("l2_distance('cart', vec3(0, 0, 0.2))"), 1.0));
+    assert!(close(v("height('pole', 0.8)"), 1.0));
+    assert!(close(v("height('pole', 0.7)"), 0.5));
+    assert!(close(
+        v("height(vec3(0, 0, 0.5), 0.7, 0.2)"),
+        0.5
+    ));
+    assert!(close(
+        v("orientation('pole', vec3(0, 0, 1))"),
+        0.5 * (1.0 + 0.3f64.cos())
+    ));
+    assert!(close(v("orientation('cart', vec3(0, 0, -2))"), 0.0));
+    assert!(close(v("joint_fraction('hinge', 0.65)"), 1.0));
+    assert!(close(
+        v("joint_fraction('hinge', 0.5)"),
+        0.4
+    ));
+    for (expr, want) in [
+        ("l2_distance(1, 'cart')", "must be a body name or a vec3"),
+        ("l2_distance('carr', 'pole')", "did you mean \"cart\""),
+        ("height('pole', 1, -1)", "positive number"),
+        ("orientation('pole', vec3(0, 0, 0))", "zero"),
+        ("joint_fraction('hinge', 'x')", "must be a number"),
+    ] {
+        let e = eval_limited(expr).unwrap_err().to_string();
+        assert!(e.contains(want), "{expr}: {e}");
+    }
+    // Without limits there is no range to take a fraction of.
+    let e = err("function reward(s) return joint_fraction('hinge', 0.5) end").to_string();
+    assert!(e.contains("has no limits"), "{e}");
+}
+
+#[test]
+fn parameters_are_declared_read_overridden_and_checked() {
+    use rewardsmith::reward::{ParamValue, Params};
+    let src = "params = { goal = vec3(0, 0, 0.8), w = 2 }\nfunction reward(s)\n  return { v = s.param.w * l2_distance('pole', s.param.goal), same = params.w - s.param.w }\nend";
+    let mut p = compile(src).unwrap();
+    assert!(close(p.reward(&state(0.0)).unwrap().total, 2.0));
+    let mut o = Params::new();
+    o.insert("w", ParamValue::Number(3.0));
+    o.insert("goal", ParamValue::Vec3([0.0, 0.0, 0.2]));
+    p.set_params(&o).unwrap();
+    let out = p.reward(&state(0.0)).unwrap();
+    assert!(close(out.total, 3.0 / 7.0));
+    assert_eq!(
+        out.component("same"),
+        Some(0.0),
+        "params.w reads the override"
+    );
+    // Values are read-only.
+    let e = err(
+        "params = { goal = vec3(0, 0, 0) }\nfunction reward(s)\n  s.param.goal.x = 1\n  return 0\nend",
+    );
+    assert!(e.to_string().contains("read-only"), "{e}");
+    let e = err("params = { w = 1 }\nfunction reward(s)\n  params.w = 2\n  return 0\nend");
+    assert!(e.to_string().contains("read-only"), "{e}");
+    // A name built at run time is checked when read.
+    let e = err("params = { w = 1 }\nfunction reward(s)\n  return s.param['x' .. 'y']\nend");
+    assert!(
+        e.to_string().contains("unknown parameter \"xy\"") && e.to_string().contains("known: w"),
+        "{e}"
+    );
+    let e = err("function reward(s)\n  local k = 'w'\n  return s.param[k]\nend");
+    assert!(e.to_string().contains("declares none"), "{e}");
+    // Bad declarations.
+    let e = compile("params = { w = 'x' }\nfunction reward(s) return 0 end").unwrap_err();
+    assert!(e.to_string().contains("must be a number or a vec3"), "{e}");
+    let e = compile("params = { w = 0/0 }\nfunction reward(s) return 0 end").unwrap_err();
+    assert!(e.to_string().contains("not finite"), "{e}");
+    let e = compile("params = 3\nfunction reward(s) return 0 end").unwrap_err();
+    assert!(e.to_string().contains("must be a table"), "{e}");
+    // A literal undeclared name is a compile error with its line.
+    let e =
+        compile("params = { w = 1 }\nfunction reward(s)\n  return s.param.ww\nend").unwrap_err();
+    assert_eq!(e.line(), Some(3));
+    assert!(e.to_string().contains("did you mean \"w\""), "{e}");
+}

@@ -1,113 +1,20 @@
 //! The synth loop against a scripted OpenAI-compatible server on 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use common::chat::{Act, serve};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use rewardsmith::env::AssetRoots;
+use rewardsmith::mpc::PlannerTrainer;
 use rewardsmith::synth::config::{Backend, LlmSettings, SynthConfig, SynthSettings};
 use rewardsmith::synth::llm::{LlmClient, LlmError, Message};
 use rewardsmith::synth::prompts::Prompts;
 use rewardsmith::synth::round::{Outcome, Status, Synth};
 use rewardsmith::synth::train_trainer::TrainTrainer;
-use rewardsmith::synth::trainer::PlannerTrainer;
-
-#[derive(Clone)]
-enum Act {
-    Reply(&'static str, &'static str),
-    Status(u16, Option<u32>),
-    Sleep(u64),
-    InvalidJson,
-    Close,
-}
-
-/// Each request's body and `Authorization` header.
-type Requests = Arc<Mutex<Vec<(String, Option<String>)>>>;
-
-struct Server {
-    url: String,
-    requests: Requests,
-}
-
-fn serve(script: Vec<Act>) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let script = Arc::new(Mutex::new(script.into_iter()));
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let reqs = requests.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let (script, reqs) = (script.clone(), reqs.clone());
-            std::thread::spawn(move || handle(stream, &script, &reqs));
-        }
-    });
-    Server { url, requests }
-}
-
-type Script = Mutex<std::vec::IntoIter<Act>>;
-
-fn handle(mut stream: TcpStream, script: &Script, reqs: &Mutex<Vec<(String, Option<String>)>>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let (mut len, mut auth, mut first) = (0usize, None, String::new());
-    reader.read_line(&mut first).unwrap();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
-            break;
-        }
-        let lower = line.to_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap();
-        }
-        if lower.starts_with("authorization:") {
-            auth = Some(line["authorization:".len()..].trim().to_string());
-        }
-    }
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).unwrap();
-    assert!(first.starts_with("POST /v1/chat/completions "), "{first}");
-    reqs.lock()
-        .unwrap()
-        .push((String::from_utf8(body).unwrap(), auth));
-    let act = script.lock().unwrap().next();
-    let respond = |stream: &mut TcpStream, status: &str, extra: &str, body: &str| {
-        let _ = write!(
-            stream,
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
-            body.len()
-        );
-    };
-    let ok = |content: &str, finish: &str| {
-        serde_json::json!({
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 20}
-        })
-        .to_string()
-    };
-    match act {
-        Some(Act::Reply(c, f)) => respond(&mut stream, "200 OK", "", &ok(c, f)),
-        Some(Act::Sleep(ms)) => {
-            std::thread::sleep(Duration::from_millis(ms));
-            respond(&mut stream, "200 OK", "", &ok("late", "stop"));
-        }
-        Some(Act::Status(code, retry)) => {
-            let extra = retry.map_or(String::new(), |s| format!("Retry-After: {s}\r\n"));
-            respond(
-                &mut stream,
-                &format!("{code} Oops"),
-                &extra,
-                "{\"error\": \"oops\"}",
-            );
-        }
-        Some(Act::InvalidJson) => respond(&mut stream, "200 OK", "", "{\"choices\": [tru"),
-        Some(Act::Close) => drop(stream),
-        None => respond(&mut stream, "500 Script Exhausted", "", "{}"),
-    }
-}
 
 const BAD: &str = "Tilting the pole earns reward:\n\n```lua\nfunction reward(s)\n  return { tilt = math.abs(s.joint(\"hinge\").q) }\nend\n```\n";
 const BROKEN: &str = "```lua\nfunction reward(s)\n  return { up = }\nend\n```";

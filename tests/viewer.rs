@@ -491,3 +491,45 @@ fn inspect_an_unknown_body_lists_the_bodies() {
         "checked before the display: {stderr}"
     );
 }
+
+/// `--mpc`: the controller drives the fingertip to the target on a program with a
+/// parameter from the command line, and the overlay's components are the program's.
+#[test]
+fn mpc_acts_on_the_program_and_its_parameters() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let program = dir.path().join("reach.luau");
+    std::fs::write(
+        &program,
+        "params = { w = 1.0 }\nfunction reward(s)\n  return { reach = s.param.w * l2_distance('fingertip', s.task.target) }\nend\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out.png");
+    let assert = x
+        .rewardsmith()
+        .args([
+            "view",
+            "--env",
+            "reacher",
+            "--mpc",
+            "--param",
+            "w=2",
+            "--program",
+        ])
+        .arg(&program)
+        .args(["--frames", "45", "--screenshot"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let line = stdout.lines().next().unwrap_or_default();
+    let reach: f64 = line
+        .split("reach ")
+        .nth(1)
+        .and_then(|t| t.split([',', ')']).next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no reach component in {stdout}"));
+    // w = 2 times a closeness above 0.5: the fingertip within ~5 cm of the target.
+    assert!((1.0..=2.0).contains(&reach), "{stdout}");
+    assert!(out.is_file());
+}

@@ -5,6 +5,7 @@ use clap::Args;
 
 use crate::cli::clip_flags::ClipFlags;
 use crate::cli::flags::SeedFlag;
+use crate::cli::mpc::ParamFlags;
 use std::path::PathBuf;
 
 /// Arguments of `view`.
@@ -21,9 +22,17 @@ pub struct ViewArgs {
     #[arg(long, value_parser = ["random", "zero"], default_value = "random")]
     policy: String,
     /// Reward program (`.luau`), reloaded when it changes; default: the env's own (with
-    /// --run or --compare: each run's).
-    #[arg(long)]
+    /// --run or --compare: each run's; with --mpc: the env's [mpc] program).
+    #[arg(long, visible_alias = "program")]
     reward: Option<PathBuf>,
+    /// Let the predictive-sampling controller act on the reward program (as
+    /// `rewardsmith mpc`), replanning as the program or its parameters change.
+    #[arg(long, conflicts_with_all = ["run", "compare"])]
+    mpc: bool,
+    /// Reward parameters (`--param name=value`, `--params FILE.json`, the file
+    /// reloaded when it changes).
+    #[command(flatten)]
+    params: ParamFlags,
     /// The seed of the first episode (every compared run gets the same).
     #[command(flatten)]
     seed: SeedFlag,
@@ -71,6 +80,8 @@ pub fn run(args: ViewArgs) -> Result<()> {
 
     let roots = AssetRoots::discover();
     let clip = args.clip.config(true)?;
+    let params = args.params.resolve()?;
+    let params_file = args.params.file().cloned();
     let run_env = |dir: &std::path::Path| -> Result<String> {
         let cfg = RunConfig::load(dir).with_context(|| format!("{}: not a run", dir.display()))?;
         Ok(cfg.env.to_string_lossy().into_owned())
@@ -94,6 +105,8 @@ pub fn run(args: ViewArgs) -> Result<()> {
                     policy: PolicySpec::Run(c.run.clone()),
                     reward,
                     clip: clip.clone(),
+                    params: params.clone(),
+                    params_file: params_file.clone(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -116,6 +129,8 @@ pub fn run(args: ViewArgs) -> Result<()> {
                 policy,
                 reward,
                 clip: clip.clone(),
+                params: params.clone(),
+                params_file: params_file.clone(),
             }],
             None,
         )
@@ -124,6 +139,7 @@ pub fn run(args: ViewArgs) -> Result<()> {
             bail!("--env is required (unless --run or --compare names runs)");
         };
         let policy = match args.policy.as_str() {
+            _ if args.mpc => PolicySpec::Mpc,
             "zero" => PolicySpec::Zero,
             _ => PolicySpec::Random,
         };
@@ -133,6 +149,8 @@ pub fn run(args: ViewArgs) -> Result<()> {
             policy,
             reward: args.reward.clone(),
             clip: clip.clone(),
+            params,
+            params_file,
         };
         (vec![sim], None)
     };

@@ -68,6 +68,10 @@ pub struct EnvSpec {
     /// algorithm's defaults.
     #[serde(default)]
     pub train: Option<TrainSpec>,
+    /// The predictive-sampling controller's settings (`[mpc]`); an env without it is
+    /// not set up for `rewardsmith mpc`.
+    #[serde(default)]
+    pub mpc: Option<crate::mpc::MpcSpec>,
 }
 
 /// Timing and physics settings.

@@ -115,6 +115,15 @@ pub enum RewardError {
         /// Which sizes differ.
         message: String,
     },
+    /// A reward parameter value that is malformed, of the wrong kind or not finite
+    /// (`--param`, `--params FILE.json`, or a program's `params` table).
+    #[error("{source_name}: {message}")]
+    Param {
+        /// Where the value came from: `--param`, a JSON file, or the program.
+        source_name: String,
+        /// What is wrong.
+        message: String,
+    },
     /// An error of the interpreter itself (not expected from any program).
     #[error("{program}: interpreter error: {message}")]
     Vm {
@@ -156,6 +165,7 @@ impl RewardError {
             | RewardError::Vm { program, .. } => program,
             RewardError::Io { path, .. } => path,
             RewardError::Template { template, .. } => template,
+            RewardError::Param { source_name, .. } => source_name,
         }
     }
 

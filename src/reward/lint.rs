@@ -175,6 +175,42 @@ pub fn check_names(src: &str, layout: &StateLayout) -> Option<LintError> {
     None
 }
 
+/// Checks the literal parameter names a program reads (`s.param.NAME`, and
+/// `params.NAME` when it declares any) against the names its `params` table declares;
+/// the first unknown one.
+pub fn check_param_names(src: &str, declared: &[String]) -> Option<LintError> {
+    let toks = tokenize(src);
+    let is = |k: usize, t: Tok| toks.get(k).map(|(x, _)| x) == Some(&t);
+    for k in 0..toks.len() {
+        let (Tok::Ident(id), _) = &toks[k] else {
+            continue;
+        };
+        let after_dot = k > 0 && (is(k - 1, Tok::Punct('.')) || is(k - 1, Tok::Punct(':')));
+        // `s.param.x` (after a dot), or the global `params.x` (not after one) when the
+        // program declares parameters (else `params` may be a local of its own).
+        let reads =
+            (id == "param" && after_dot) || (id == "params" && !after_dot && !declared.is_empty());
+        if !reads || !is(k + 1, Tok::Punct('.')) {
+            continue;
+        }
+        if let Some((Tok::Ident(n), line)) = toks.get(k + 2)
+            && !declared.iter().any(|d| d == n)
+        {
+            let mut message = unknown_name_message("parameter", n, declared);
+            if declared.is_empty() {
+                message.push_str(
+                    "; declare parameters at the top level: params = { name = default, ... }",
+                );
+            }
+            return Some(LintError {
+                line: *line,
+                message,
+            });
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +250,28 @@ mod tests {
         assert!(e.message.contains("task parameter \"targt\""));
         assert!(check_names("x = s.joint('hing').q", &l).is_some());
         assert!(check_names("x = s.contact('cart', 'floor')", &l).is_some());
+        let declared = ["goal".to_string(), "height".to_string()];
+        assert_eq!(
+            check_param_names("x = s.param.goal + params.height", &declared),
+            None
+        );
+        let e = check_param_names("local a\nx = s.param.hieght", &declared).expect("error");
+        assert_eq!(e.line, 2);
+        assert!(
+            e.message.contains("did you mean \"height\""),
+            "{}",
+            e.message
+        );
+        assert!(check_param_names("x = params.nope", &declared).is_some());
+        // Without declared parameters, `params` may be the program's own local.
+        assert_eq!(
+            check_param_names("local params = {a = 1}\nx = params.a", &[]),
+            None
+        );
+        // `t.params.x` is some table's field, not the program's parameters.
+        assert_eq!(check_param_names("x = t.params.nope", &declared), None);
+        let e = check_param_names("x = s.param.w", &[]).expect("error");
+        assert!(e.message.contains("declare parameters"), "{}", e.message);
         // Comments and strings are not code.
         assert_eq!(
             check_names(

@@ -7,6 +7,7 @@ mod error;
 mod lint;
 mod luau_api;
 mod pack;
+pub mod params;
 mod pool;
 mod program_file;
 pub mod prompt;
@@ -16,6 +17,7 @@ mod suggest;
 
 pub use error::RewardError;
 pub use luau_api::Limits;
+pub use params::{ParamValue, Params};
 pub use pool::ScriptReward;
 pub use program_file::{builtin_path, load_program};
 pub use script::ScriptProgram;

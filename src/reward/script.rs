@@ -15,9 +15,10 @@
 
 use super::RewardOut;
 use super::error::RewardError;
-use super::lint::check_names;
+use super::lint::{check_names, check_param_names};
 use super::luau_api::{Limits, PRELUDE_NAME, Vm, internal, new_vm};
 use super::pack::Offsets;
+use super::params::{ParamValue, Params};
 use crate::env::{State, StateLayout};
 use mlua::{Buffer, Function, Table, Value};
 use std::sync::Arc;
@@ -43,6 +44,10 @@ pub struct ScriptProgram {
     out_buf: Buffer,
     scratch: Vec<u8>,
     names: Vec<String>,
+    /// The parameters the program's `params` table declares, with their defaults.
+    declared: Params,
+    /// The values `s.param` reads: the defaults with the overrides applied.
+    params: Params,
 }
 
 impl std::fmt::Debug for ScriptProgram {
@@ -68,17 +73,46 @@ impl ScriptProgram {
         layout: &StateLayout,
         limits: Limits,
     ) -> Result<Self, RewardError> {
-        Self::build(name, Arc::from(source), Arc::new(layout.clone()), limits)
+        Self::build(
+            name,
+            Arc::from(source),
+            Arc::new(layout.clone()),
+            limits,
+            None,
+        )
     }
 
-    /// A second, independent VM running the same program (for parallel evaluation).
+    /// A second, independent VM running the same program with the same parameter
+    /// values (for parallel evaluation).
     pub fn fork(&self) -> Result<Self, RewardError> {
         Self::build(
             &self.name,
             Arc::clone(&self.source),
             Arc::clone(&self.layout),
             self.limits,
+            Some(&self.params),
         )
+    }
+
+    /// The parameters the program declares (`params = { name = default, ... }`), with
+    /// their defaults.
+    pub fn declared_params(&self) -> &Params {
+        &self.declared
+    }
+
+    /// The parameter values `s.param` reads now.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Set the parameters to the declared defaults with `overrides` applied. An
+    /// override that names no declared parameter, has the other kind (number / vec3)
+    /// or is not finite is an error, and nothing changes.
+    pub fn set_params(&mut self, overrides: &Params) -> Result<(), RewardError> {
+        let values = self.declared.overridden(overrides, &self.name)?;
+        apply_params(&self.vm, &values).map_err(|e| self.vm_error(e))?;
+        self.params = values;
+        Ok(())
     }
 
     fn build(
@@ -86,6 +120,7 @@ impl ScriptProgram {
         source: Arc<str>,
         layout: Arc<StateLayout>,
         limits: Limits,
+        values: Option<&Params>,
     ) -> Result<Self, RewardError> {
         let vm_err = |e: mlua::Error| RewardError::Vm {
             program: name.to_string(),
@@ -119,6 +154,15 @@ impl ScriptProgram {
             Value::Table(lua.create_sequence_from(joints).map_err(vm_err)?),
         )?;
         set("task", Value::Table(task))?;
+        let limits_seq = lua.create_table().map_err(vm_err)?;
+        for (i, j) in layout.joints.iter().enumerate() {
+            let v = match j.limits {
+                Some(l) => Value::Table(lua.create_sequence_from(l).map_err(vm_err)?),
+                None => Value::Boolean(false),
+            };
+            limits_seq.raw_set(i + 1, v).map_err(vm_err)?;
+        }
+        set("joint_limits", Value::Table(limits_seq))?;
         for (k, v) in [
             ("off_b", offsets.bodies),
             ("off_j", offsets.joints),
@@ -164,6 +208,19 @@ impl ScriptProgram {
         if let Some(e) = budget_error(name, &vm) {
             return Err(e);
         }
+        let declared = read_params(&vm, &env, name)?;
+        if let Some(l) = check_param_names(&source, &declared.names()) {
+            return Err(RewardError::UnknownName {
+                program: name.to_string(),
+                line: Some(l.line),
+                message: l.message,
+            });
+        }
+        let params = match values {
+            Some(v) => v.clone(),
+            None => declared.clone(),
+        };
+        apply_params(&vm, &params).map_err(vm_err)?;
         let (reward_fn, success_fn): (Value, Value) = internal(&vm, "seal")
             .and_then(|f| f.call(&env))
             .map_err(vm_err)?;
@@ -210,6 +267,8 @@ impl ScriptProgram {
             out_buf,
             scratch: Vec::new(),
             names: Vec::new(),
+            declared,
+            params,
         })
     }
 
@@ -388,6 +447,66 @@ impl ScriptProgram {
             },
         }
     }
+}
+
+/// The program's declared parameters (its top-level `params` table), checked: numbers
+/// and vec3s, all finite.
+fn read_params(vm: &Vm, env: &Table, program: &str) -> Result<Params, RewardError> {
+    let vm_err = |e: mlua::Error| RewardError::Vm {
+        program: program.to_string(),
+        message: e.to_string(),
+    };
+    let (list, message): (Option<Table>, Option<String>) = internal(vm, "read_params")
+        .and_then(|f| f.call(env))
+        .map_err(vm_err)?;
+    let bad = |message: String| RewardError::Param {
+        source_name: program.to_string(),
+        message,
+    };
+    let Some(list) = list else {
+        return Err(bad(message.unwrap_or_else(|| "bad `params` table".into())));
+    };
+    let mut out = Params::new();
+    for entry in list.sequence_values::<Table>() {
+        let e = entry.map_err(vm_err)?;
+        let name: String = e.raw_get(1).map_err(vm_err)?;
+        let kind: i64 = e.raw_get(2).map_err(vm_err)?;
+        let num = |k: usize| e.raw_get::<f64>(k).map_err(vm_err);
+        let v = if kind == 0 {
+            ParamValue::Number(num(3)?)
+        } else {
+            ParamValue::Vec3([num(3)?, num(4)?, num(5)?])
+        };
+        if !v.is_finite() {
+            return Err(bad(format!("parameter `{name}` = {v} is not finite")));
+        }
+        out.insert(&name, v);
+    }
+    Ok(out)
+}
+
+/// Hand `values` to the VM: `s.param` and the program's `params` read them.
+fn apply_params(vm: &Vm, values: &Params) -> mlua::Result<()> {
+    let lua = &vm.lua;
+    let list = lua.create_table()?;
+    for (i, (name, v)) in values.0.iter().enumerate() {
+        let e = lua.create_table()?;
+        e.raw_set(1, name.as_str())?;
+        match *v {
+            ParamValue::Number(x) => {
+                e.raw_set(2, 0)?;
+                e.raw_set(3, x)?;
+            }
+            ParamValue::Vec3([x, y, z]) => {
+                e.raw_set(2, 1)?;
+                e.raw_set(3, x)?;
+                e.raw_set(4, y)?;
+                e.raw_set(5, z)?;
+            }
+        }
+        list.raw_set(i + 1, e)?;
+    }
+    internal(vm, "set_params")?.call::<()>(list)
 }
 
 /// The Luau type name of a value (numbers are all `number`).

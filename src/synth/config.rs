@@ -93,7 +93,8 @@ pub enum TrainerKind {
     /// A `rewardsmith train` (PPO) process per candidate: the real fitness.
     #[default]
     Train,
-    /// The fast offline planner: no learning, seconds per candidate.
+    /// Fast offline check without learning: the predictive-sampling controller (as
+    /// `rewardsmith mpc`) follows the candidate reward (seconds per candidate).
     Planner,
 }
 

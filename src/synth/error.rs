@@ -25,6 +25,9 @@ pub enum SynthError {
     /// A file or directory operation failed.
     #[error(transparent)]
     Io(#[from] FileError),
+    /// The `planner` trainer's controller failed.
+    #[error(transparent)]
+    Planner(#[from] crate::mpc::MpcError),
     /// A prompt template could not be read.
     #[error("prompt template {path}")]
     Template {

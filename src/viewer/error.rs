@@ -53,6 +53,9 @@ pub enum ViewerError {
     /// Bad command-line values.
     #[error("{0}")]
     Usage(String),
+    /// The model-predictive controller could not be set up (`--mpc`).
+    #[error(transparent)]
+    Mpc(#[from] crate::mpc::MpcError),
     /// The CLIP reward could not be set up (model, prompts, ONNX Runtime).
     #[error("CLIP reward: {0}")]
     Clip(String),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::env::StateLayout;
-use crate::reward::{ScriptProgram, load_program};
+use crate::reward::{Params, ScriptProgram, load_program};
 
 /// What a poll found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct WatchedProgram {
     stamp: Option<(SystemTime, u64)>,
     program: Option<ScriptProgram>,
     error: Option<String>,
+    /// Parameter overrides applied to every compiled version.
+    params: Params,
 }
 
 fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
@@ -40,13 +42,47 @@ impl WatchedProgram {
             stamp: stamp(path),
             program: None,
             error: None,
+            params: Params::new(),
         };
         w.compile(layout);
         w
     }
 
+    /// [`WatchedProgram::load`] with parameter overrides for every version.
+    pub fn load_with_params(path: &Path, layout: &StateLayout, params: Params) -> Self {
+        let mut w = Self {
+            path: path.to_path_buf(),
+            stamp: stamp(path),
+            program: None,
+            error: None,
+            params,
+        };
+        w.compile(layout);
+        w
+    }
+
+    /// Use `params` as the overrides from now on, on the program in use too. If they
+    /// do not fit it (an undeclared name, a wrong kind), the message, and nothing
+    /// changes.
+    pub fn set_params(&mut self, params: Params) -> Reload {
+        if let Some(p) = &mut self.program
+            && let Err(e) = p.set_params(&params)
+        {
+            let msg = e.to_string();
+            self.error = Some(msg.clone());
+            return Reload::Failed(msg);
+        }
+        self.params = params;
+        self.error = None;
+        Reload::Compiled
+    }
+
     fn compile(&mut self, layout: &StateLayout) -> Reload {
-        match load_program(&self.path, layout) {
+        let loaded = load_program(&self.path, layout).and_then(|mut p| {
+            p.set_params(&self.params)?;
+            Ok(p)
+        });
+        match loaded {
             Ok(p) => {
                 self.program = Some(p);
                 self.error = None;

@@ -2,13 +2,15 @@
 //! program scoring it and the episode's running statistics (no bevy here).
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::ViewerError;
 use super::reload::{Reload, WatchedProgram};
 use crate::env::{AssetRoots, Env};
 use crate::error::Chain;
+use crate::mpc::{MpcError, MpcOverrides, PlannerConfig, PredictiveSampling};
 use crate::reward::clip::ClipTerm;
-use crate::reward::{RewardOut, ScriptProgram, builtin_path, load_program};
+use crate::reward::{Params, RewardOut, ScriptProgram, builtin_path, load_program};
 use crate::rl::Actor;
 use crate::rl::driver::CLIP_COMPONENT;
 use crate::run::clip::ClipConfig;
@@ -22,6 +24,9 @@ pub enum PolicySpec {
     Zero,
     /// The deterministic policy of a training run's latest checkpoint.
     Run(PathBuf),
+    /// The predictive-sampling controller following the reward program (the env's
+    /// `[mpc]` settings), replanning on every change of the program or parameters.
+    Mpc,
 }
 
 /// Everything needed to build one [`Sim`].
@@ -37,12 +42,28 @@ pub struct SimSpec {
     pub reward: Option<PathBuf>,
     /// A CLIP reward term added to the program's as the component `clip`.
     pub clip: Option<ClipConfig>,
+    /// Reward parameter overrides (`--param`), over the file's.
+    pub params: Params,
+    /// A JSON file of reward parameters (`--params`), reloaded when it changes.
+    pub params_file: Option<PathBuf>,
 }
 
 enum Policy {
     Random,
     Zero,
     Run(Box<Actor>),
+    Mpc(Box<PredictiveSampling>),
+}
+
+/// The `--params` file and its last seen modification time and size.
+struct ParamsFile {
+    path: PathBuf,
+    stamp: Option<(SystemTime, u64)>,
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// Reward total and components of every step of the current episode, for the plot.
@@ -117,12 +138,41 @@ pub struct Sim {
     obs: Vec<f32>,
     stats: EpisodeStats,
     runtime_error: Option<String>,
+    params: Params,
+    params_file: Option<ParamsFile>,
 }
 
 impl Sim {
     /// Load the env, policy and reward of `spec` and reset with `seed`.
     pub fn new(spec: &SimSpec, roots: &AssetRoots, seed: u64) -> Result<Self, ViewerError> {
         let mut env = Env::load(&spec.env, roots)?;
+        let c = env.compiled().clone();
+        let mpc_table = c.spec.mpc.as_ref().and_then(|m| m.program.clone());
+        let default_program = match (&spec.policy, mpc_table) {
+            (PolicySpec::Mpc, Some(stem)) => stem,
+            _ => c.spec.rewards.reward.clone(),
+        };
+        let reward_path = spec
+            .reward
+            .clone()
+            .unwrap_or_else(|| builtin_path(roots, &default_program));
+        let mut params = spec.params.clone();
+        let params_file = match &spec.params_file {
+            Some(path) => {
+                let mut p = Params::from_json_file(path).map_err(MpcError::from)?;
+                p.extend(&spec.params);
+                params = p;
+                Some(ParamsFile {
+                    path: path.clone(),
+                    stamp: stamp(path),
+                })
+            }
+            None => None,
+        };
+        let mut reward = WatchedProgram::load_with_params(&reward_path, &c.layout, params);
+        if let Some(e) = reward.error() {
+            eprintln!("reward program error: {e}");
+        }
         let policy = match &spec.policy {
             PolicySpec::Random => Policy::Random,
             PolicySpec::Zero => Policy::Zero,
@@ -132,16 +182,33 @@ impl Sim {
                     message: Chain(&e).to_string(),
                 })?,
             )),
+            PolicySpec::Mpc => {
+                let file = roots.resolve_env(&spec.env)?;
+                let Some(table) = &c.spec.mpc else {
+                    return Err(MpcError::NoMpcTable { file }.into());
+                };
+                let config = PlannerConfig::resolve(
+                    table,
+                    &MpcOverrides::default(),
+                    &file.display().to_string(),
+                )?;
+                let Some(program) = reward.program_mut() else {
+                    return Err(ViewerError::Usage(format!(
+                        "--mpc needs a reward program that compiles: {}",
+                        reward.error().unwrap_or("no program")
+                    )));
+                };
+                let mut planner = PredictiveSampling::new(
+                    &env,
+                    program,
+                    config,
+                    seed,
+                    rayon::current_num_threads(),
+                )?;
+                planner.reset(seed);
+                Policy::Mpc(Box::new(planner))
+            }
         };
-        let c = env.compiled().clone();
-        let reward_path = spec
-            .reward
-            .clone()
-            .unwrap_or_else(|| builtin_path(roots, &c.spec.rewards.reward));
-        let reward = WatchedProgram::load(&reward_path, &c.layout);
-        if let Some(e) = reward.error() {
-            eprintln!("reward program error: {e}");
-        }
         // The env's own success predicate, for programs that define none.
         let success = load_program(&builtin_path(roots, &c.spec.rewards.success), &c.layout)
             .ok()
@@ -164,6 +231,8 @@ impl Sim {
             obs,
             stats: EpisodeStats::default(),
             runtime_error: None,
+            params: spec.params.clone(),
+            params_file,
         };
         sim.score_success();
         Ok(sim)
@@ -198,6 +267,9 @@ impl Sim {
     /// Start a new episode from `seed`.
     pub fn reset(&mut self, seed: u64) -> Result<(), ViewerError> {
         self.obs = self.env.reset(Some(seed))?;
+        if let Policy::Mpc(p) = &mut self.policy {
+            p.reset(seed);
+        }
         self.new_episode(None);
         Ok(())
     }
@@ -230,11 +302,20 @@ impl Sim {
     /// and the return. Returns what happened, if anything.
     pub fn poll_reward(&mut self) -> Option<Reload> {
         let layout = self.env.compiled().layout.clone();
-        let r = self.reward.poll(&layout)?;
+        let r = match self.poll_params() {
+            Some(r) => r,
+            None => self.reward.poll(&layout)?,
+        };
         match &r {
             Reload::Compiled => {
                 self.runtime_error = None;
                 eprintln!("reloaded {}", self.reward.path().display());
+                if let (Policy::Mpc(planner), Some(program)) =
+                    (&mut self.policy, self.reward.program_mut())
+                    && let Err(e) = planner.set_program(program)
+                {
+                    self.runtime_error = Some(format!("controller: {}", Chain(&e)));
+                }
             }
             Reload::Failed(e) => eprintln!("reward program error (keeping the last good one): {e}"),
         }
@@ -243,15 +324,49 @@ impl Sim {
         Some(r)
     }
 
+    /// Re-read the `--params` file if it changed and apply it (under the `--param`
+    /// overrides) to the program.
+    fn poll_params(&mut self) -> Option<Reload> {
+        let f = self.params_file.as_mut()?;
+        let now = stamp(&f.path);
+        if now == f.stamp {
+            return None;
+        }
+        f.stamp = now;
+        let path = f.path.clone();
+        let r = match Params::from_json_file(&path) {
+            Ok(mut p) => {
+                p.extend(&self.params);
+                self.reward.set_params(p)
+            }
+            Err(e) => Reload::Failed(e.to_string()),
+        };
+        eprintln!("reloaded {}", path.display());
+        Some(r)
+    }
+
     /// One control step: act, step the env, score the new state. An ended episode
     /// resets (continuing the env's seed stream).
     pub fn step(&mut self) -> Result<(), ViewerError> {
         let c = self.env.compiled().clone();
         let space = &c.action_space;
-        let action = match &self.policy {
+        let action = match &mut self.policy {
             Policy::Random => self.env.sample_action(),
             Policy::Zero => vec![0.0; space.dim()],
             Policy::Run(a) => a.act(&self.obs, self.obs.len(), space),
+            // A failing plan (a reward error in a rollout) shows its error and holds
+            // the zero action until the program is fixed.
+            Policy::Mpc(p) => match p.act(&self.env) {
+                Ok((a, _)) => a,
+                Err(e) => {
+                    let msg = format!("controller: {}", Chain(&e));
+                    if self.runtime_error.as_deref() != Some(msg.as_str()) {
+                        eprintln!("{msg}");
+                    }
+                    self.runtime_error = Some(msg);
+                    vec![0.0; space.dim()]
+                }
+            },
         };
         let (obs, flags) = self.env.step(&action)?;
         self.obs = obs;
@@ -288,6 +403,9 @@ impl Sim {
         self.score_success();
         if flags.terminated || flags.truncated {
             self.obs = self.env.reset(None)?;
+            if let Policy::Mpc(p) = &mut self.policy {
+                p.reset(self.stats.episode + 1);
+            }
             let ret = self.stats.ret;
             self.new_episode(Some(ret));
         }
@@ -306,6 +424,8 @@ mod tests {
             policy: PolicySpec::Zero,
             reward,
             clip: None,
+            params: Params::new(),
+            params_file: None,
         }
     }
 
@@ -343,6 +463,46 @@ mod tests {
         assert!(err.contains("nope"), "{err}");
         sim.step().expect("keeps stepping");
         assert_eq!(sim.stats().last.total, 0.0);
+    }
+
+    #[test]
+    fn the_controller_acts_and_follows_parameter_file_changes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let program = dir.path().join("reach.luau");
+        std::fs::write(
+            &program,
+            "params = { w = 1.0 }\nfunction reward(s)\n  return { reach = s.param.w * l2_distance(\"fingertip\", s.task.target) }\nend\n",
+        )
+        .expect("write");
+        let file = dir.path().join("p.json");
+        std::fs::write(&file, r#"{"w": 1.0}"#).expect("write");
+        let spec = SimSpec {
+            env: "reacher".into(),
+            policy: PolicySpec::Mpc,
+            params_file: Some(file.clone()),
+            ..spec(Some(program))
+        };
+        let mut sim = Sim::new(&spec, &roots(), 2).expect("sim");
+        for _ in 0..45 {
+            sim.step().expect("step");
+        }
+        let s = sim.env().state();
+        let tip = s.body("fingertip").expect("fingertip").pos;
+        let target = s.task_param("target").expect("target");
+        let d = ((tip[0] - target[0]).powi(2) + (tip[1] - target[1]).powi(2)).sqrt();
+        assert!(d < 0.05, "the fingertip is {d} m from the target");
+        assert!(sim.error().is_none(), "{:?}", sim.error());
+        std::fs::write(&file, r#"{"w": 2.5}"#).expect("write");
+        assert_eq!(sim.poll_reward(), Some(Reload::Compiled));
+        let w = sim.reward.program_mut().expect("program").params().get("w");
+        assert_eq!(w, Some(crate::reward::ParamValue::Number(2.5)));
+        std::fs::write(&file, r#"{"nope": 1.0}"#).expect("write");
+        match sim.poll_reward() {
+            Some(Reload::Failed(m)) => assert!(m.contains("unknown parameter \"nope\""), "{m}"),
+            other => panic!("expected a failed reload, got {other:?}"),
+        }
+        sim.step()
+            .expect("keeps stepping with the last good parameters");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod chat;
+
 use rewardsmith::env::AssetRoots;
 use std::path::{Path, PathBuf};
 
