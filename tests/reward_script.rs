@@ -753,27 +753,18 @@ fn language_to_rewards_terms_are_bounded_scores() {
     let v = |e: &str| eval_limited(e).unwrap_or_else(|err| panic!("{e}: {err}"));
     // cart at z 0.2, pole at z 0.8 (0.6 m apart), pole tilted 0.3 rad about x, hinge q 0.3.
     assert!(close(v("l2_distance('cart', 'pole')"), 1.0 / 7.0));
-    assert!(close(
-        v("l2_distance('pole', 'cart', 0.6)"),
-        0.5
-    ));
+    assert!(close(v("l2_distance('pole', 'cart', 0.6)"), 0.5));
     assert!(close(v("l2_distance('cart', vec3(0, 0, 0.2))"), 1.0));
     assert!(close(v("height('pole', 0.8)"), 1.0));
     assert!(close(v("height('pole', 0.7)"), 0.5));
-    assert!(close(
-        v("height(vec3(0, 0, 0.5), 0.7, 0.2)"),
-        0.5
-    ));
+    assert!(close(v("height(vec3(0, 0, 0.5), 0.7, 0.2)"), 0.5));
     assert!(close(
         v("orientation('pole', vec3(0, 0, 1))"),
         0.5 * (1.0 + 0.3f64.cos())
     ));
     assert!(close(v("orientation('cart', vec3(0, 0, -2))"), 0.0));
     assert!(close(v("joint_fraction('hinge', 0.65)"), 1.0));
-    assert!(close(
-        v("joint_fraction('hinge', 0.5)"),
-        0.4
-    ));
+    assert!(close(v("joint_fraction('hinge', 0.5)"), 0.4));
     for (expr, want) in [
         ("l2_distance(1, 'cart')", "must be a body name or a vec3"),
         ("l2_distance('carr', 'pole')", "did you mean \"cart\""),

@@ -2,7 +2,7 @@
 //! program (and its parameters), no training; write rollout.jsonl, rollout.gif and
 //! summary.json.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::Args;
 use rewardsmith::env::AssetRoots;
 use rewardsmith::mpc::session::{MpcSummary, SessionOptions, run_session};

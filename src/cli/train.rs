@@ -106,7 +106,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 .file_stem()
                 .map_or(env.to_string(), |s| s.to_string_lossy().into_owned());
             let dir = args.out.clone().unwrap_or_else(|| {
-                PathBuf::from(format!("runs/{stem}-{}-s{}", args.algo, cfg.seed))
+                PathBuf::from(format!("runs/{stem}-{}-s{}", cfg.algo.algo(), cfg.seed))
             });
             (cfg, dir, false)
         }

@@ -53,7 +53,6 @@ impl ActuatorSpec {
     }
 }
 
-
 /// An end-effector position controller, ManiSkill3's `pd_ee_delta_pos` (Tao et al.
 /// 2024): the first three action components move `body` by (dx, dy, dz) metres in the
 /// world frame each control step. A damped least-squares solve (Wampler 1986) turns

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::env::convert::{joint_axis, v3};
+use crate::env::convert::v3;
 use crate::env::ee_control::EeDrive;
 use crate::env::robot::load_robot;
 use crate::env::spec::{ActuatorKind, Control, EeControlSpec, EnvSpec, ShapeSpec};
-use crate::env::state::{JointInfo, JointKind, StateLayout, TaskParamInfo};
+use crate::env::state::{JointInfo, StateLayout, TaskParamInfo};
 use crate::env::world::{Actuator, JointSlot, World, WorldParts};
 use crate::env::{AssetRoots, EnvError};
 

@@ -116,8 +116,8 @@ impl AssetRoots {
             }
         }
         if let Some(robot) = &spec.robot {
-            let rel = Path::new("assets").join("robots").join(&robot.urdf);
-            files.push((self.robots.join(&robot.urdf), rel));
+            let rel = Path::new("assets").join("robots").join(robot.file());
+            files.push((self.robots.join(robot.file()), rel));
         }
         for (src_dir, rel_dir) in [
             (self.prompts_dir(), PathBuf::from("prompts")),

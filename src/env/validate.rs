@@ -42,9 +42,21 @@ impl EnvSpec {
             return Err(bad("sim.pgs_iterations".into(), "an integer ≥ 1"));
         }
         let contact = [
-            ("contact_frequency", s.contact_frequency, "a frequency > 0, Hz"),
-            ("contact_damping_ratio", s.contact_damping_ratio, "a damping ratio > 0"),
-            ("contact_prediction", s.contact_prediction, "a distance > 0, m"),
+            (
+                "contact_frequency",
+                s.contact_frequency,
+                "a frequency > 0, Hz",
+            ),
+            (
+                "contact_damping_ratio",
+                s.contact_damping_ratio,
+                "a damping ratio > 0",
+            ),
+            (
+                "contact_prediction",
+                s.contact_prediction,
+                "a distance > 0, m",
+            ),
         ];
         for (key, value, expected) in contact {
             if let Some(v) = value

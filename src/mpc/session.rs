@@ -145,7 +145,7 @@ pub fn run_session(
     };
     let path = opts.out.join("summary.json");
     let text = serde_json::to_string_pretty(&summary).map_err(MpcError::encode(&path))?;
-    crate::run::write_atomic(&path, text.as_bytes())?;
+    crate::fs::write_atomic(&path, text.as_bytes())?;
     Ok(summary)
 }
 

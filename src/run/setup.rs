@@ -59,12 +59,7 @@ pub(crate) fn learner(cfg: &RunConfig, drv: &EnvDriver) -> Result<Box<dyn Learne
                     space: c.action_space.to_string(),
                 });
             };
-            Box::new(Sac::new(
-                s.clone(),
-                space.clone(),
-                drv.obs_dim(),
-                seed,
-            )?)
+            Box::new(Sac::new(s.clone(), space.clone(), drv.obs_dim(), seed)?)
         }
     })
 }

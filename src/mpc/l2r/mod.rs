@@ -390,5 +390,5 @@ fn write_log(out: &Path, log: &[(usize, &'static str, Message)]) -> Result<(), M
 
 /// Write `text` to `path` atomically.
 fn write(path: &Path, text: &str) -> Result<(), MpcError> {
-    crate::run::write_atomic(path, text.as_bytes()).map_err(MpcError::from)
+    crate::fs::write_atomic(path, text.as_bytes()).map_err(MpcError::from)
 }
