@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// The directories embedded (their files, not their subdirectories).
+/// The directories embedded, with their subdirectories (e.g. `prompts/l2r/`).
 const DIRS: &[&str] = &[
     "envs",
     "rewards",
@@ -20,15 +20,7 @@ fn main() {
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for dir in DIRS {
         println!("cargo:rerun-if-changed={dir}");
-        let entries = std::fs::read_dir(root.join(dir))
-            .unwrap_or_else(|e| panic!("reading {dir}/ of the built-in files: {e}"));
-        for entry in entries {
-            let path = entry.expect("a directory entry").path();
-            if path.is_file() {
-                let name = path.file_name().expect("a file name").to_string_lossy();
-                files.push((format!("{dir}/{name}"), path));
-            }
-        }
+        collect(&root, Path::new(dir), &mut files);
     }
     files.sort();
     // FNV-1a over names and contents: the cache directory the files are written to
@@ -51,6 +43,22 @@ fn main() {
     );
     let dst = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
     std::fs::write(dst.join("builtin_files.rs"), out).expect("writing builtin_files.rs");
+}
+
+/// Every file under `root/dir`, named by its path relative to `root` (`/`-separated).
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let entries = std::fs::read_dir(root.join(dir))
+        .unwrap_or_else(|e| panic!("reading {}/ of the built-in files: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        let rel = dir.join(path.file_name().expect("a file name"));
+        if path.is_dir() {
+            collect(root, &rel, files);
+        } else if path.is_file() {
+            let name = rel.to_string_lossy().replace('\\', "/");
+            files.push((name, path));
+        }
+    }
 }
 
 fn abs(p: &Path) -> String {

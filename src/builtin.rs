@@ -111,6 +111,15 @@ pub fn materialize(base: &Path) -> Result<PathBuf, FileError> {
 mod tests {
     use super::*;
 
+    /// Files under `dir`, subdirectories included.
+    fn files_under(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| if p.is_dir() { files_under(&p) } else { 1 })
+            .sum()
+    }
+
     #[test]
     fn every_builtin_directory_is_embedded_and_matches_the_checkout() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -121,19 +130,16 @@ mod tests {
             "assets/robots",
             "assets/models",
         ] {
-            let on_disk = std::fs::read_dir(root.join(dir))
-                .unwrap()
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .count();
-            let embedded = FILES.iter().filter(|(p, _)| {
-                p.strip_prefix(dir)
-                    .is_some_and(|r| r.starts_with('/') && !r[1..].contains('/'))
-            });
+            let on_disk = files_under(&root.join(dir));
+            let embedded = FILES
+                .iter()
+                .filter(|(p, _)| p.strip_prefix(dir).is_some_and(|r| r.starts_with('/')));
             assert_eq!(embedded.count(), on_disk, "{dir}");
         }
         let spec = std::fs::read(root.join("envs/cartpole.toml")).unwrap();
         assert_eq!(file("envs/cartpole.toml"), Some(spec.as_slice()));
+        let nested = std::fs::read(root.join("prompts/l2r/coder.txt")).unwrap();
+        assert_eq!(file("prompts/l2r/coder.txt"), Some(nested.as_slice()));
     }
 
     #[test]

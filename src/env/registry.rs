@@ -123,18 +123,11 @@ impl AssetRoots {
             (self.prompts_dir(), PathBuf::from("prompts")),
             (self.models_dir(), Path::new("assets").join("models")),
         ] {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(&src_dir)
-                .map_err(|cause| EnvError::Io {
-                    path: src_dir.clone(),
-                    cause,
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
+            let mut found = Vec::new();
+            files_under(&src_dir, Path::new(""), &mut found)?;
             found.sort();
-            for p in found {
-                let rel = rel_dir.join(p.file_name().expect("a file has a name"));
-                files.push((p, rel));
+            for (p, rel) in found {
+                files.push((p, rel_dir.join(rel)));
             }
         }
         let mut contents = Vec::with_capacity(files.len());
@@ -164,6 +157,25 @@ impl AssetRoots {
         }
         Ok(contents.into_iter().map(|(p, _)| p).collect())
     }
+}
+
+/// Every file under `dir` (subdirectories included), with its path relative to `dir`
+/// (`rel` is `dir`'s own, for the recursion).
+fn files_under(dir: &Path, rel: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<(), EnvError> {
+    let entries = std::fs::read_dir(dir).map_err(|cause| EnvError::Io {
+        path: dir.to_path_buf(),
+        cause,
+    })?;
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let name = rel.join(entry.file_name());
+        if path.is_dir() {
+            files_under(&path, &name, out)?;
+        } else if path.is_file() {
+            out.push((path, name));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
