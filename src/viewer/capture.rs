@@ -10,6 +10,7 @@ use std::time::Instant;
 use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 
+use super::ViewerSet;
 use super::overlay::OverlayState;
 use super::resources::{Failure, Playback, Sims};
 use super::sim::Sim;
@@ -17,6 +18,20 @@ use super::{Output, ViewerError};
 use crate::error::Chain;
 use crate::render::{Frame, RenderError};
 use crate::run::video::{EpisodeVideo, write_video};
+
+/// Screenshots, `--record` videos and V-key recordings of the drawn frames.
+pub(crate) struct CapturePlugin;
+
+impl Plugin for CapturePlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(
+            Update,
+            (request, finish, key_record)
+                .chain()
+                .in_set(ViewerSet::Capture),
+        );
+    }
+}
 
 /// Fastest frame rate of a recording (GIF delays are whole hundredths of a second).
 const MAX_FPS: f64 = 50.0;
@@ -101,7 +116,7 @@ fn grab(commands: &mut Commands, slots: &Slots, index: usize) {
 
 /// Ask for the frames: the screenshot once the last step is done, a recording's
 /// frame after every step.
-pub(crate) fn request(mut commands: Commands, playback: Res<Playback>, mut cap: ResMut<Capture>) {
+fn request(mut commands: Commands, playback: Res<Playback>, mut cap: ResMut<Capture>) {
     let Some(left) = playback.fixed_left else {
         return;
     };
@@ -126,7 +141,7 @@ pub(crate) fn request(mut commands: Commands, playback: Res<Playback>, mut cap: 
 }
 
 /// When every frame has arrived, write the file and exit.
-pub(crate) fn finish(
+fn finish(
     mut cap: ResMut<Capture>,
     sims: Res<Sims>,
     failure: Res<Failure>,
@@ -236,7 +251,7 @@ pub fn frames_due(secs: f64, fps: f64) -> u64 {
 
 /// V starts a recording, V again stops it; once every frame has arrived it is
 /// written to `rewardsmith-view-<unix seconds>.gif` (and `.mp4` with ffmpeg).
-pub(crate) fn key_record(
+fn key_record(
     mut commands: Commands,
     keys: Res<ButtonInput<KeyCode>>,
     playback: Res<Playback>,

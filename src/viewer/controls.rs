@@ -5,11 +5,21 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 
 use super::SPEED_RANGE;
+use super::ViewerSet;
 use super::camera::ViewCamera;
 use super::inspect::Inspected;
 use super::overlay::OverlayState;
 use super::pick::{pick_body, viewport_ray};
 use super::resources::{Comparing, Failure, Playback, Sims, Views};
+
+/// Keyboard and mouse: playback keys, camera orbit/pan/zoom, picking and ranking.
+pub(crate) struct ControlsPlugin;
+
+impl Plugin for ControlsPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, (keyboard, mouse).chain().in_set(ViewerSet::Input));
+    }
+}
 
 /// The digit keys that rank viewports 1–9.
 const DIGITS: [KeyCode; 9] = [
@@ -26,7 +36,7 @@ const DIGITS: [KeyCode; 9] = [
 
 /// Playback, camera and ranking keys.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn keyboard(
+fn keyboard(
     keys: Res<ButtonInput<KeyCode>>,
     mut playback: ResMut<Playback>,
     mut sims: ResMut<Sims>,
@@ -119,7 +129,7 @@ const CLICK_SLOP: f32 = 4.0;
 /// Orbit, pan and zoom every view together; a click (a press and release without a
 /// drag) inspects the body under the cursor, or in a comparison ranks the viewport.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn mouse(
+fn mouse(
     buttons: Res<ButtonInput<MouseButton>>,
     motion: Res<AccumulatedMouseMotion>,
     scroll: Res<AccumulatedMouseScroll>,

@@ -36,8 +36,11 @@ pub mod plot;
 pub mod reload;
 mod resources;
 pub mod sim;
+mod worlds;
 
 use std::path::PathBuf;
+
+use bevy::ecs::schedule::SystemSet;
 
 pub use error::ViewerError;
 
@@ -45,6 +48,20 @@ use crate::env::AssetRoots;
 use compare::CompareSet;
 use inspect::Inspected;
 use sim::{Sim, SimSpec};
+
+/// The stages of a viewer frame, run in this order: input, simulation, drawing of the
+/// overlay, capture of the finished frame. Each plugin puts its systems in one.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ViewerSet {
+    /// Keyboard and mouse.
+    Input,
+    /// Stepping the sims and posing their entities.
+    Simulate,
+    /// The overlay panel and plots.
+    Draw,
+    /// Screenshots and recordings of the drawn frame.
+    Capture,
+}
 
 /// Largest window side `--size` accepts, in pixels.
 pub const MAX_SIDE: u32 = 8192;

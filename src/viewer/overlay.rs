@@ -8,12 +8,23 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
+use super::ViewerSet;
 use super::camera::ViewCamera;
 use super::inspect::{self, Inspected};
 use super::keys::{HELP, HELP_COMPARE, HELP_PICK};
 use super::layout::{FONT_SIZE, PANEL_PAD, PANEL_W, PLOT_H, PLOT_MARGIN, ROWS, SECTION_GAP};
 use super::plot;
 use super::resources::{Comparing, Playback, Sims, Views};
+
+/// The side panel: episode figures, reward components, plots, inspection and help.
+pub(crate) struct OverlayPlugin;
+
+impl Plugin for OverlayPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Startup, setup)
+            .add_systems(Update, update.in_set(ViewerSet::Draw));
+    }
+}
 
 /// Plot width in pixels.
 const PLOT_W: u32 = PANEL_W - 2 * PANEL_PAD;
@@ -76,7 +87,7 @@ fn rgb(c: [u8; 3]) -> Color {
 
 /// Spawn the UI camera (drawing over every viewport, clearing nothing), the panel
 /// and the viewport labels.
-pub(crate) fn setup(
+fn setup(
     mut commands: Commands,
     views: Res<Views>,
     comparing: Res<Comparing>,
@@ -197,7 +208,7 @@ fn yes_no(b: Option<bool>) -> &'static str {
 
 /// Refresh the texts and, when the history grew, the plot.
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-pub(crate) fn update(
+fn update(
     sims: Res<Sims>,
     playback: Res<Playback>,
     comparing: Res<Comparing>,
