@@ -11,6 +11,11 @@ use rewardsmith::env::{ActionSpace, AssetRoots, Env, VecEnv};
 use std::io::Write;
 use std::time::Instant;
 
+/// The allocator of the `rewardsmith` binary (src/main.rs), so the figures are what
+/// `train` and `envs check` get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Options {
     seconds: f64,
     vec_envs: usize,
