@@ -80,6 +80,11 @@ pub enum EnvError {
     /// A snapshot could not be encoded or decoded.
     #[error("snapshot: {0}")]
     Snapshot(String),
+    /// A hand-set pose ([`crate::env::World::set_joint_positions`],
+    /// [`crate::env::World::set_body_pose`]) named nothing, left a joint's range or was
+    /// not finite.
+    #[error("setting a pose: {0}")]
+    Pose(String),
 }
 
 impl EnvError {

@@ -108,6 +108,37 @@ impl Env {
         &self.world
     }
 
+    /// Set joints by name to the coordinates given, at rest, and re-read the State: a
+    /// hand-set pose (see [`World::set_joint_positions`]). The State's contacts are
+    /// cleared (they are found at the next step).
+    pub fn set_joint_positions(&mut self, q: &[(&str, f64)]) -> Result<(), EnvError> {
+        self.world.set_joint_positions(q)?;
+        self.after_pose_set();
+        Ok(())
+    }
+
+    /// Move a free body or a floating robot's root body (and what hangs below it) to
+    /// `pos` with orientation `quat` (w, x, y, z) and re-read the State (see
+    /// [`World::set_body_pose`]). The State's contacts are cleared.
+    pub fn set_body_pose(
+        &mut self,
+        body: &str,
+        pos: [f64; 3],
+        quat: [f64; 4],
+    ) -> Result<(), EnvError> {
+        self.world.set_body_pose(body, pos, quat)?;
+        self.after_pose_set();
+        Ok(())
+    }
+
+    /// After a hand-set pose: motors hold it, the State shows it.
+    fn after_pose_set(&mut self) {
+        self.world.hold_current_pose();
+        self.world
+            .read(&mut self.state.bodies, &mut self.state.joints);
+        self.state.contacts.clear();
+    }
+
     /// Start a new episode. With `Some(seed)` the env's RNG is reseeded first
     /// (Gymnasium's `reset(seed=...)`); with `None` it continues its stream.
     pub fn reset(&mut self, seed: Option<u64>) -> Result<Vec<f32>, EnvError> {
