@@ -1,4 +1,5 @@
-//! `World`: one rapier world of an env, with actuation, joint readout and snapshots.
+//! `World`: one rapier world of an env, with actuation and state readout; its
+//! snapshots, fidelity diagnostics and hand-set poses are in the submodules.
 //!
 //! A robot's joints are either rapier multibody joints (reduced coordinates: the
 //! joint coordinates are the state, so joints hold exactly) or impulse joints (every
@@ -7,11 +8,16 @@
 use rapier3d::prelude::*;
 use std::sync::Arc;
 
-use crate::env::EnvError;
 use crate::env::convert::{joint_axis, v3};
 use crate::env::ee_control::EeDrive;
 use crate::env::spec::ActuatorKind;
 use crate::env::state::{BodyState, JointKind, JointState, StateLayout};
+
+mod diagnostics;
+mod pose;
+mod snapshot;
+
+pub use snapshot::PhysicsSnapshot;
 
 /// One actuator, resolved to a joint index.
 #[derive(Debug, Clone)]
@@ -52,52 +58,6 @@ pub(crate) struct MultibodyDof {
     /// Index of the coordinate in the joint's spatial coordinates (3 = AngX for a
     /// hinge, 0 = LinX for a slider).
     pub coord: usize,
-}
-
-/// A copy of a world's physics (all of its state, none of rapier's scratch buffers),
-/// restorable bit for bit. Cheap to restore (a clone, no decoding); bytes only when
-/// written out ([`PhysicsSnapshot::to_bytes`]).
-#[derive(Clone)]
-pub struct PhysicsSnapshot(Arc<PhysicsWorld>);
-
-impl PhysicsSnapshot {
-    /// Encode the snapshot (bincode).
-    pub fn to_bytes(&self) -> Result<Vec<u8>, EnvError> {
-        bincode::serde::encode_to_vec(&*self.0, bincode::config::standard())
-            .map_err(|e| EnvError::Snapshot(e.to_string()))
-    }
-
-    /// Decode bytes from [`PhysicsSnapshot::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, EnvError> {
-        let (phys, _): (PhysicsWorld, usize) =
-            bincode::serde::decode_from_slice(bytes, bincode::config::standard())
-                .map_err(|e| EnvError::Snapshot(e.to_string()))?;
-        Ok(Self(Arc::new(phys)))
-    }
-}
-
-impl std::fmt::Debug for PhysicsSnapshot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PhysicsSnapshot({} bodies)", self.0.bodies.len())
-    }
-}
-
-/// A copy of `w`'s state with fresh (empty) pipelines and CCD solver: what decoding a
-/// snapshot of `w` gives, without the encoding.
-fn clone_world(w: &PhysicsWorld) -> PhysicsWorld {
-    PhysicsWorld {
-        gravity: w.gravity,
-        integration_parameters: w.integration_parameters,
-        islands: w.islands.clone(),
-        broad_phase: w.broad_phase.clone(),
-        narrow_phase: w.narrow_phase.clone(),
-        bodies: w.bodies.clone(),
-        colliders: w.colliders.clone(),
-        impulse_joints: w.impulse_joints.clone(),
-        multibody_joints: w.multibody_joints.clone(),
-        soft_bodies: w.soft_bodies.clone(),
-        ..Default::default()
-    }
 }
 
 /// The tables a world is built from (see [`World::new`]).
@@ -429,94 +389,6 @@ impl World {
         JointState { q, qd }
     }
 
-    /// The largest distance between the two anchors of any joint, in metres: how far
-    /// the joints have drifted apart (0 for an exact joint; ~1e-7 for multibody joints,
-    /// whose link poses are computed from the joint coordinates).
-    pub fn max_joint_separation(&self) -> f64 {
-        (0..self.joints.len())
-            .map(|j| self.joint_separation(j))
-            .fold(0.0, f64::max)
-    }
-
-    /// The distance between the two anchors of joint `j` (layout order), in metres
-    /// (for a slider, only the part across its axis).
-    pub fn joint_separation(&self, j: usize) -> f64 {
-        let info = &self.layout.joints[j];
-        let (f1, f2) = self.joint_frames(j);
-        let d = f2.translation - f1.translation;
-        match info.kind {
-            JointKind::Revolute => d.length() as f64,
-            JointKind::Prismatic => {
-                let axis = f1.rotation * Vector::X;
-                (d - axis * d.dot(axis)).length() as f64
-            }
-        }
-    }
-
-    /// The deepest penetration between any two touching colliders, in metres (0 when
-    /// nothing overlaps), and the two bodies (layout indices) it is between.
-    pub fn max_penetration(&self) -> (f64, Option<(usize, usize)>) {
-        let mut deepest: (f64, Option<(usize, usize)>) = (0.0, None);
-        for pair in self.phys.narrow_phase.contact_pairs() {
-            for m in pair.manifolds() {
-                for p in &m.points {
-                    let depth = -(p.dist as f64);
-                    if depth > deepest.0 {
-                        let body = |c| self.phys.colliders.get(c).map(|c| c.user_data as usize);
-                        let bodies = body(pair.collider1).zip(body(pair.collider2));
-                        deepest = (depth, bodies);
-                    }
-                }
-            }
-        }
-        deepest
-    }
-
-    /// Total mechanical energy of the dynamic bodies, in joules: kinetic (links and
-    /// joint armature), gravitational (relative to z = 0) and joint springs.
-    pub fn mechanical_energy(&self) -> f64 {
-        let g = self.phys.gravity;
-        let mut energy = 0.0;
-        for (i, &h) in self.bodies.iter().enumerate() {
-            let rb = &self.phys.bodies[h];
-            if !rb.is_dynamic() {
-                continue;
-            }
-            let (v, w) = self.body_velocity(i);
-            let mprops = &rb.mass_properties().local_mprops;
-            let frame = rb.rotation() * mprops.principal_inertia_local_frame;
-            let w_local = frame.inverse() * w;
-            let inertia = mprops.principal_inertia();
-            let rotational = 0.5
-                * (inertia.x * w_local.x * w_local.x
-                    + inertia.y * w_local.y * w_local.y
-                    + inertia.z * w_local.z * w_local.z);
-            let kinetic = 0.5 * rb.mass() * v.length_squared() + rotational;
-            let potential = -rb.mass() * g.dot(rb.center_of_mass());
-            energy += (kinetic + potential) as f64;
-        }
-        for &idx in &self.multibodies {
-            let Some(mb) = self.phys.multibody_joints.get_multibody(idx) else {
-                continue;
-            };
-            let qd = mb.generalized_velocity();
-            for (a, v) in mb.armature().iter().zip(qd.iter()) {
-                energy += 0.5 * (*a * *v * *v) as f64;
-            }
-            for link in mb.links() {
-                let coords = link.joint().coords();
-                for (axis, q) in coords.iter().enumerate() {
-                    let (k, rest) = link.joint().spring(axis);
-                    if k != 0.0 {
-                        let x = q - rest;
-                        energy += 0.5 * (k * x * x) as f64;
-                    }
-                }
-            }
-        }
-        energy
-    }
-
     /// Linear (at the centre of mass) and angular velocity of body `i`. A multibody
     /// link's are computed from the generalized velocities at the current pose (rapier
     /// leaves the link bodies' own velocities one solver substep behind).
@@ -679,121 +551,9 @@ impl World {
         }
     }
 
-    /// Set joints, by name, to the coordinates given (radians for a hinge, metres for a
-    /// slider) with zero joint velocity, and move the links below them along; joints not
-    /// named keep their coordinates. For hand-set poses (tests, figures): a value
-    /// outside the joint's limits (1e-6 slack), a non-finite value or an unknown name is
-    /// an error, and nothing is changed then. Contacts are not resolved: a pose that
-    /// puts links into the ground or into each other stays so until the next step.
-    pub fn set_joint_positions(&mut self, q: &[(&str, f64)]) -> Result<(), EnvError> {
-        let mut targets = Vec::with_capacity(q.len());
-        for &(name, value) in q {
-            let Some(j) = self.layout.joint_index(name) else {
-                let known: Vec<&str> = self.layout.joints.iter().map(|j| j.name.as_str()).collect();
-                return Err(EnvError::Pose(format!(
-                    "unknown joint `{name}`; known: {}",
-                    known.join(", ")
-                )));
-            };
-            if !value.is_finite() {
-                return Err(EnvError::Pose(format!("joint `{name}`: value {value}")));
-            }
-            if let Some([lo, hi]) = self.layout.joints[j].limits
-                && !(lo - 1e-6..=hi + 1e-6).contains(&value)
-            {
-                return Err(EnvError::Pose(format!(
-                    "joint `{name}`: {value} is outside its limits [{lo}, {hi}]"
-                )));
-            }
-            targets.push((j, value));
-        }
-        for (j, value) in targets {
-            let now = self.joint_state(j);
-            self.perturb_joint(j, value - now.q, -now.qd);
-        }
-        self.sync_multibodies();
-        Ok(())
-    }
-
-    /// Move a body that is free to move — a free object, an impulse-joint link or a
-    /// multibody's root (e.g. a floating robot's torso) — to `pos` with orientation
-    /// `quat` (w, x, y, z; normalized here), carrying everything attached below it
-    /// rigidly; velocities are kept. For hand-set poses, with
-    /// [`World::set_joint_positions`]. An unknown body, a multibody link other than the
-    /// root (set its joints instead), a non-finite value or a zero quaternion is an
-    /// error.
-    pub fn set_body_pose(
-        &mut self,
-        body: &str,
-        pos: [f64; 3],
-        quat: [f64; 4],
-    ) -> Result<(), EnvError> {
-        let Some(b) = self.layout.body_index(body) else {
-            return Err(EnvError::Pose(format!(
-                "unknown body `{body}`; known: {}",
-                self.layout.bodies.join(", ")
-            )));
-        };
-        if !self.can_perturb_body(b) {
-            return Err(EnvError::Pose(format!(
-                "body `{body}` is a link of a multibody; set its joints instead"
-            )));
-        }
-        let norm = quat.iter().map(|c| c * c).sum::<f64>().sqrt();
-        if !(pos.iter().chain(&quat).all(|c| c.is_finite()) && norm > 1e-9) {
-            return Err(EnvError::Pose(format!(
-                "body `{body}`: position {pos:?}, quaternion {quat:?}"
-            )));
-        }
-        let [w, x, y, z] = quat.map(|c| (c / norm) as Real);
-        let target = Pose::from_parts(v3(pos), Rotation::from_xyzw(x, y, z, w));
-        let now = *self.phys.bodies[self.bodies[b]].position();
-        let delta = target * now.inverse();
-        let moved: Vec<usize> = if self.body_links[b].is_some() {
-            // A multibody root: its links follow its pose in `sync_multibodies`.
-            vec![b]
-        } else {
-            self.subtrees[b].clone()
-        };
-        for i in moved {
-            let rb = &mut self.phys.bodies[self.bodies[i]];
-            let p = delta * *rb.position();
-            rb.set_position(p, true);
-        }
-        self.sync_multibodies();
-        Ok(())
-    }
-
     /// Place body `b` at `pos` (used for goal markers that follow a task parameter).
     pub(crate) fn place_body(&mut self, b: usize, pos: [f64; 3]) {
         let rb = &mut self.phys.bodies[self.bodies[b]];
         rb.set_translation(v3(pos), true);
-    }
-
-    /// Copy the physics state.
-    pub fn snapshot(&self) -> Result<PhysicsSnapshot, EnvError> {
-        Ok(PhysicsSnapshot(Arc::new(clone_world(&self.phys))))
-    }
-
-    /// Restore the physics state from a snapshot of this same world.
-    pub fn restore(&mut self, snap: &PhysicsSnapshot) -> Result<(), EnvError> {
-        self.phys = clone_world(&snap.0);
-        Ok(())
-    }
-
-    /// A new world with this one's tables and the physics of `snap`.
-    pub(crate) fn with_physics(&self, snap: &PhysicsSnapshot) -> Result<World, EnvError> {
-        Ok(World {
-            phys: clone_world(&snap.0),
-            layout: self.layout.clone(),
-            bodies: self.bodies.clone(),
-            colors: self.colors.clone(),
-            joints: self.joints.clone(),
-            actuators: self.actuators.clone(),
-            ee: self.ee.clone(),
-            subtrees: self.subtrees.clone(),
-            body_links: self.body_links.clone(),
-            multibodies: self.multibodies.clone(),
-        })
     }
 }
