@@ -13,6 +13,7 @@ pub mod registry;
 mod robot;
 pub mod space;
 pub mod spec;
+mod spec_base;
 pub mod state;
 pub mod train_spec;
 mod validate;

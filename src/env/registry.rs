@@ -108,7 +108,13 @@ impl AssetRoots {
         let spec_file = self.resolve_env(name)?;
         let spec = EnvSpec::from_file(&spec_file)?;
         let mut files: Vec<(PathBuf, PathBuf)> =
-            vec![(spec_file, format!("envs/{name}.toml").into())];
+            vec![(spec_file.clone(), format!("envs/{name}.toml").into())];
+        // A variant's base specs sit beside it (`base = "humanoid.toml"`).
+        for base in EnvSpec::base_files(&spec_file)? {
+            if let Some(file_name) = base.file_name() {
+                files.push((base.clone(), Path::new("envs").join(file_name)));
+            }
+        }
         for stem in [&spec.rewards.reward, &spec.rewards.success] {
             let rel = PathBuf::from(format!("rewards/{stem}.luau"));
             if !files.iter().any(|(_, r)| *r == rel) {

@@ -15,6 +15,7 @@ pub use crate::env::actuation::{
     ActionKind, ActionsSpec, ActuatorKind, ActuatorSpec, Control, EeControlSpec,
 };
 use crate::env::error::toml_position;
+use crate::env::spec_base::{Merged, merge_base};
 pub use crate::env::train_spec::TrainSpec;
 
 /// A whole environment spec, as read from `envs/<name>.toml`.
@@ -500,12 +501,42 @@ fn default_image_size() -> u32 {
 impl EnvSpec {
     /// Parse a spec from TOML text; `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &Path) -> Result<Self, EnvError> {
-        let spec: EnvSpec = toml::from_str(text).map_err(|e| EnvError::Parse {
-            file: origin.to_path_buf(),
-            message: toml_position(text, &e),
-        })?;
+        let spec: EnvSpec = match merge_base(text, origin)? {
+            None => toml::from_str(text).map_err(|e| EnvError::Parse {
+                file: origin.to_path_buf(),
+                message: toml_position(text, &e),
+            })?,
+            Some(Merged { table, bases }) => {
+                toml::Value::Table(table)
+                    .try_into()
+                    .map_err(|e: toml::de::Error| EnvError::Parse {
+                        file: origin.to_path_buf(),
+                        message: format!(
+                            "{} (in this file or its base {})",
+                            e.message().trim(),
+                            bases
+                                .iter()
+                                .map(|b| b.display().to_string())
+                                .collect::<Vec<_>>()
+                                .join(" ← ")
+                        ),
+                    })?
+            }
+        };
         spec.validate(origin)?;
         Ok(spec)
+    }
+
+    /// The spec files `path` is built on through `base` keys, nearest first (empty for
+    /// a spec without a base).
+    pub fn base_files(path: &Path) -> Result<Vec<std::path::PathBuf>, EnvError> {
+        let text = std::fs::read_to_string(path).map_err(|e| EnvError::Io {
+            path: path.to_path_buf(),
+            cause: e,
+        })?;
+        Ok(merge_base(&text, path)?
+            .map(|m| m.bases)
+            .unwrap_or_default())
     }
 
     /// Read and parse a spec file.
