@@ -223,6 +223,37 @@ fn resume_after_interruption_asks_only_for_missing_replies() {
 }
 
 #[test]
+fn a_corrupt_result_file_is_reported_not_redone() {
+    let server = serve(vec![Act::Reply(GOOD, "stop")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(settings(&server.url), 1, 1, 100);
+    let roots = AssetRoots::discover();
+    let trainer = PlannerTrainer::new(roots.clone());
+    let synth = Synth {
+        config: cfg,
+        out: tmp.path().to_path_buf(),
+        roots: roots.clone(),
+        prompts: Prompts::new(&roots.prompts_dir()),
+        trainer: &trainer,
+        ranker: None,
+    };
+    // A finished sample whose result file was cut short (a disk fault, a bad hand edit).
+    let dir = tmp.path().join("round_1/sample_0");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("reply.md"), GOOD).unwrap();
+    std::fs::write(dir.join("result.json"), "{\"round\": 1, \"sam").unwrap();
+    let e = synth.run().unwrap_err().to_string();
+    assert!(e.contains("round_1/sample_0/result.json"), "{e}");
+    assert!(e.contains("delete it to redo"), "{e}");
+    // Nothing was asked of the LLM, and the file is left as it was for the person.
+    assert!(server.requests.lock().unwrap().is_empty());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("result.json")).unwrap(),
+        "{\"round\": 1, \"sam"
+    );
+}
+
+#[test]
 fn manual_backend_waits_for_reply_files() {
     let tmp = tempfile::tempdir().unwrap();
     let manual = LlmSettings {

@@ -24,7 +24,7 @@ pub(super) fn prepare(
     steps: u64,
 ) -> Result<Result<CandidateRequest, SampleRecord>, SynthError> {
     let dir = sample_dir(out, r, k);
-    let meta: ReplyMeta = read_json(&dir.join("reply.json")).unwrap_or_default();
+    let meta: ReplyMeta = read_json(&dir.join("reply.json"))?.unwrap_or_default();
     let fail = |status: Status,
                 error: String|
      -> Result<Result<CandidateRequest, SampleRecord>, SynthError> {

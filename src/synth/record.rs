@@ -129,12 +129,26 @@ pub(super) fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Resul
     write(path, &text)
 }
 
-/// Read a JSON file a synth run wrote; `None` when it is missing or unreadable (the
-/// step that writes it runs again).
-pub(super) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
+/// Read a JSON file a synth run wrote: `None` when it does not exist yet (the step
+/// that writes it runs then). A file that exists but cannot be read or parsed (a disk
+/// fault, a hand edit) is an error naming it, never silently redone.
+pub(super) fn read_json<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+) -> Result<Option<T>, SynthError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(SynthError::io("reading", path)(e)),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| SynthError::Parse {
+            path: path.to_path_buf(),
+            message: format!(
+                "not a valid file of this run ({e}); restore it, or delete it to redo the step \
+             that writes it"
+            ),
+        })
 }
 
 /// The evaluated samples of round `r` and their programs (`programs[i]` belongs to

@@ -20,19 +20,19 @@ pub(super) fn write_reports(
     usage: &Usage,
     steps: u64,
 ) -> Result<(), SynthError> {
-    let messages = messages_jsonl(out, cfg.synth.rounds, cfg.synth.samples);
+    let messages = messages_jsonl(out, cfg.synth.rounds, cfg.synth.samples)?;
     write(&out.join("messages.jsonl"), &messages)?;
     let summary = summary_md(cfg, steps, rounds, best, usage);
     write(&out.join("summary.md"), &summary)?;
     super::plot::progress_png(&out.join("progress.png"), rounds, cfg.synth.rounds)
 }
 
-fn messages_jsonl(out: &Path, rounds: usize, samples: usize) -> String {
+fn messages_jsonl(out: &Path, rounds: usize, samples: usize) -> Result<String, SynthError> {
     let mut s = String::new();
     for r in 1..=rounds {
         for k in 0..samples {
             let dir = sample_dir(out, r, k);
-            let Some(msgs) = read_json::<Vec<Message>>(&dir.join("request.json")) else {
+            let Some(msgs) = read_json::<Vec<Message>>(&dir.join("request.json"))? else {
                 continue;
             };
             let reply = std::fs::read_to_string(dir.join("reply.md")).ok();
@@ -46,7 +46,7 @@ fn messages_jsonl(out: &Path, rounds: usize, samples: usize) -> String {
             }
         }
     }
-    s
+    Ok(s)
 }
 
 fn summary_md(

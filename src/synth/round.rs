@@ -213,7 +213,7 @@ impl Synth<'_> {
             threads.push(Thread {
                 messages: messages.clone(),
                 reply: std::fs::read_to_string(dir.join("reply.md")).ok(),
-                record: read_json::<SampleRecord>(&dir.join("result.json")),
+                record: read_json::<SampleRecord>(&dir.join("result.json"))?,
             });
         }
         Ok(threads)
@@ -267,7 +267,7 @@ impl Synth<'_> {
         }
         for k in (0..threads.len()).filter(|k| missing.binary_search(k).is_err()) {
             let meta = sample_dir(&self.out, r, k).join("reply.json");
-            if let Some(m) = read_json::<ReplyMeta>(&meta) {
+            if let Some(m) = read_json::<ReplyMeta>(&meta)? {
                 p.usage.add(m.usage);
             }
         }
