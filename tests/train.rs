@@ -778,3 +778,94 @@ fn the_train_table_picks_sac_and_rejects_keys_of_the_other_algorithm() {
         .failure()
         .stderr(predicate::str::contains("--utd is a SAC setting"));
 }
+
+/// The `checkpoints/latest` name of a run, if it has one yet.
+fn latest_name(dir: &Path) -> Option<String> {
+    std::fs::read_to_string(dir.join("checkpoints/latest")).ok()
+}
+
+/// A run SIGKILLed at random moments (after its first checkpoint, so that there is
+/// something to resume), many times, resumes every time and ends exactly where the
+/// uninterrupted run ends: same policy, evaluation and metrics; the checkpoint each kill
+/// leaves is whole (its JSON files parse).
+#[test]
+fn sigkilled_training_always_resumes_to_the_uninterrupted_result() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "--env",
+        "cartpole",
+        "--steps",
+        "32768",
+        "--envs",
+        "4",
+        "--seed",
+        "11",
+        "--checkpoint-every",
+        "1",
+        "--video-every",
+        "0",
+    ];
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    train(&args, &a);
+    let bin = assert_cmd::cargo::cargo_bin("rewardsmith");
+    // Kill delays after a new checkpoint appears, in ms: a fixed pseudo-random list,
+    // spread over the whole of an update (write of a checkpoint included).
+    let delays = [0u64, 37, 5, 120, 61, 2, 88, 13];
+    let mut kills = 0;
+    for (attempt, delay) in delays.iter().enumerate() {
+        let mut cmd = std::process::Command::new(&bin);
+        if attempt == 0 {
+            cmd.arg("train").args(args).arg("--out").arg(&b);
+        } else {
+            cmd.args(["train", "--resume"])
+                .arg(&b)
+                .args(["--video-every", "0"]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let before = latest_name(&b);
+        let start = Instant::now();
+        // Wait for the next checkpoint (or the end of the run).
+        while latest_name(&b) == before && start.elapsed() < Duration::from_secs(120) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(*delay));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        // Whatever the kill left is whole.
+        for name in ["config.toml", "checkpoints/latest"] {
+            assert!(b.join(name).is_file(), "{name} missing after kill {kills}");
+        }
+        let latest = b.join("checkpoints").join(latest_name(&b).unwrap().trim());
+        for f in std::fs::read_dir(&latest).unwrap() {
+            let p = f.unwrap().path();
+            if p.extension().is_some_and(|e| e == "json") {
+                json(&p);
+            }
+        }
+        // (metrics.jsonl may end in a half line here: the resume cuts it back to the
+        // checkpoint, which the final comparison checks.)
+        if b.join("summary.json").exists() {
+            break;
+        }
+    }
+    assert!(kills >= 4, "only {kills} kills landed before the run ended");
+    if !b.join("summary.json").exists() {
+        resume(&b);
+    }
+    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
+    assert_eq!(sa["policy_hash"], sb["policy_hash"]);
+    assert_eq!(sa["eval"], sb["eval"]);
+    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+}

@@ -16,6 +16,7 @@ pub mod spec;
 mod spec_base;
 pub mod state;
 pub mod train_spec;
+mod urdf_check;
 mod validate;
 pub mod vec_env;
 pub mod world;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::env::EnvError;
 use crate::env::spec::{EnvSpec, JointModel, RobotSpec};
 use crate::env::state::{JointInfo, JointKind};
+use crate::env::urdf_check::check_urdf;
 use crate::env::world::{JointSlot, MultibodyDof};
 
 /// Collision group of every robot collider when the robot's links must not collide
@@ -98,8 +99,21 @@ fn load_urdf(
         rigid_body_blueprint: RigidBodyBuilder::dynamic().can_sleep(false),
         ..Default::default()
     };
-    let (loaded, urdf) =
-        UrdfRobot::from_file(path, options, None).map_err(|e| urdf_err(format!("{e:#}")))?;
+    // rapier's loader panics on some malformed files: check what it relies on first
+    // (a file urdf-rs cannot parse is left to the loader, which reports it).
+    if let Some(robot) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|raw| urdf_rs::read_from_string(&raw).ok())
+    {
+        check_urdf(&robot).map_err(urdf_err)?;
+    }
+    let load = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        UrdfRobot::from_file(path, options, None)
+    }));
+    let (loaded, urdf) = match load {
+        Ok(r) => r.map_err(|e| urdf_err(format!("{e:#}")))?,
+        Err(_) => return Err(urdf_err("rapier's URDF loader failed on this file".into())),
+    };
     let body_names: Vec<String> = loaded
         .links
         .iter()

@@ -1,0 +1,386 @@
+//! Bounded fuzzing on stable Rust: random and mutated untrusted inputs (env specs, robot
+//! files, reward programs and the states they read, LLM replies, batch files) must give
+//! a value or an error, never a panic or a hang.
+//!
+//! Each property runs `REWARDSMITH_FUZZ_CASES` cases (default 64, seconds in CI); run
+//! longer with e.g. `REWARDSMITH_FUZZ_CASES=20000 cargo test --release --test fuzz_inputs`.
+//! A failing case is shrunk by proptest and printed; it becomes a regression test below.
+
+mod common;
+
+use common::{repo_roots, roots_in, write};
+use proptest::prelude::*;
+use rewardsmith::env::{
+    BodyState, Env, EnvSpec, JointInfo, JointKind, JointState, State, StateLayout, TaskParamInfo,
+};
+use rewardsmith::reward::{Limits, ScriptProgram};
+use rewardsmith::run::batch::Plan;
+use rewardsmith::synth::extract::extract_program;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("REWARDSMITH_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Values a mutation puts where a TOML or XML value was: wrong types, empty, non-finite,
+/// negative, huge and odd strings (kept small enough that a valid env still steps fast).
+const VALUES: &[&str] = &[
+    "0",
+    "-1",
+    "1",
+    "7",
+    "0.0",
+    "-0.5",
+    "1e-9",
+    "1e9",
+    "nan",
+    "inf",
+    "-inf",
+    "true",
+    "\"\"",
+    "\"ground\"",
+    "\"no/such/file.urdf\"",
+    "[]",
+    "[1.0]",
+    "[0.0, 0.0, 0.0, 0.0, 0.0]",
+    "{}",
+    "{ kind = \"box\" }",
+    "\"\u{fffd}\u{1F916}\"",
+];
+
+/// One edit of a line-oriented text file.
+#[derive(Debug, Clone)]
+enum Edit {
+    /// Remove line `i`.
+    Delete(usize),
+    /// Repeat line `i`.
+    Duplicate(usize),
+    /// Replace what follows the first `=` (TOML) or the first `="…"` value (XML) on line `i`.
+    Value(usize, &'static str),
+    /// Cut the file at byte fraction `f` (a file half written).
+    Truncate(f64),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let edit = prop_oneof![
+        any::<usize>().prop_map(Edit::Delete),
+        any::<usize>().prop_map(Edit::Duplicate),
+        (any::<usize>(), prop::sample::select(VALUES)).prop_map(|(i, v)| Edit::Value(i, v)),
+        (0.0..1.0f64).prop_map(Edit::Truncate),
+    ];
+    prop::collection::vec(edit, 1..4)
+}
+
+/// Applies `edits` to `text`; `xml` picks how a value is found on a line.
+fn mutate(text: &str, edits: &[Edit], xml: bool) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for e in edits {
+        if lines.is_empty() {
+            break;
+        }
+        match *e {
+            Edit::Delete(i) => {
+                lines.remove(i % lines.len());
+            }
+            Edit::Duplicate(i) => {
+                let l = lines[i % lines.len()].clone();
+                lines.insert(i % lines.len(), l);
+            }
+            Edit::Value(i, v) => {
+                let n = lines.len();
+                let line = &mut lines[i % n];
+                if xml {
+                    if let Some(a) = line.find("=\"")
+                        && let Some(b) = line[a + 2..].find('"')
+                    {
+                        let v = v.trim_matches('"');
+                        line.replace_range(a + 2..a + 2 + b, v);
+                    }
+                } else if let Some(a) = line.find('=') {
+                    line.replace_range(a + 1.., &format!(" {v}"));
+                }
+            }
+            Edit::Truncate(f) => {
+                let joined = lines.join("\n");
+                let mut cut = (joined.len() as f64 * f) as usize;
+                while !joined.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                lines = joined[..cut].lines().map(str::to_string).collect();
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+/// Builds, resets and steps (with `action`) an env from a spec file; any error is fine.
+fn build_and_step(file: &Path, text: &str, roots: &rewardsmith::env::AssetRoots, action: f64) {
+    let Ok(spec) = EnvSpec::from_toml(text, file) else {
+        return;
+    };
+    let Ok(mut env) = Env::from_spec(spec, file, roots) else {
+        return;
+    };
+    if env.reset(Some(0)).is_err() {
+        return;
+    }
+    let a = vec![action; env.compiled().action_space.dim()];
+    for _ in 0..2 {
+        if env.step(&a).is_err() {
+            return;
+        }
+    }
+}
+
+/// The built-in specs small enough to step in every case.
+const STEPPED: &[&str] = &["cartpole", "pendulum", "reacher", "mountain-car"];
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Mutated built-in env specs parse, validate and (where they build) step, or fail
+    /// with an error.
+    #[test]
+    fn mutated_env_specs_are_values_or_errors(
+        env in prop::sample::select(STEPPED),
+        edits in edits(),
+        action in prop::sample::select(&[0.0, 1.0, -1e9, f64::NAN][..]),
+    ) {
+        let roots = repo_roots();
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("envs/{env}.toml"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        build_and_step(&file, &mutate(&text, &edits, false), &roots, action);
+    }
+
+    /// Every built-in spec, mutated, parses and validates or fails with an error (the
+    /// heavy ones are not stepped: validation is what untrusted text reaches first).
+    #[test]
+    fn mutated_specs_of_every_env_parse_or_fail(idx in any::<usize>(), edits in edits()) {
+        let roots = repo_roots();
+        let names = roots.builtin_names();
+        let name = &names[idx % names.len()];
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("envs/{name}.toml"));
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            let _ = EnvSpec::from_toml(&mutate(&text, &edits, false), &file);
+        }
+    }
+
+    /// A mutated URDF robot loads and steps, or fails with an error.
+    #[test]
+    fn mutated_urdf_robots_are_values_or_errors(edits in edits()) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let urdf = std::fs::read_to_string(root.join("assets/robots/cartpole.urdf")).unwrap();
+        let spec = std::fs::read_to_string(root.join("envs/cartpole.toml")).unwrap();
+        write(dir.path(), "cartpole.urdf", &mutate(&urdf, &edits, true));
+        let file = write(dir.path(), "cartpole.toml", &spec);
+        build_and_step(&file, &spec, &roots_in(dir.path()), 0.5);
+    }
+
+    /// Reward programs stitched from Luau fragments, run on states holding non-finite
+    /// and huge values, return a value or an error.
+    #[test]
+    fn random_reward_programs_on_random_states_are_values_or_errors(
+        body in prop::collection::vec(prop::sample::select(LUAU), 0..24),
+        values in prop::collection::vec(prop::sample::select(NUMBERS), 16),
+    ) {
+        let src = format!("function reward(s)\n{}\nend\nfunction success(s) return {} end",
+            body.join(" "), body.last().copied().unwrap_or("true"));
+        let state = state_with(&values);
+        let limits = Limits {
+            max_call_time: Duration::from_millis(200),
+            memory_bytes: 16 << 20,
+            ..Limits::default()
+        };
+        for src in [src.as_str(), &body.join("\n")] {
+            if let Ok(mut p) = ScriptProgram::compile_with("fuzz.luau", src, &state.layout, limits) {
+                let _ = p.reward(&state);
+                let _ = p.success(&state);
+                let _ = p.reward(&state);
+            }
+        }
+    }
+
+    /// LLM replies: extraction gives a program found in the reply, or an error.
+    #[test]
+    fn llm_replies_give_a_program_from_the_reply_or_an_error(
+        parts in prop::collection::vec(prop::sample::select(REPLY), 0..12),
+        finish in prop::sample::select(&[None, Some("stop"), Some("length"), Some("")][..]),
+    ) {
+        let reply = parts.concat();
+        if let Ok(program) = extract_program(&reply, finish) {
+            // (line ends are normalised to \n)
+            let lines = reply.replace("\r\n", "\n");
+            prop_assert!(lines.contains(program.trim()), "{program:?} is not in {reply:?}");
+        }
+    }
+
+    /// Batch files stitched from valid and invalid keys load or fail with an error.
+    #[test]
+    fn batch_files_are_plans_or_errors(
+        lines in prop::collection::vec(prop::sample::select(BATCH), 0..10),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "batch.toml", &lines.join("\n"));
+        if let Ok(plan) = Plan::load(&file) {
+            for (i, a) in plan.runs.iter().enumerate() {
+                prop_assert!(!plan.runs[..i].contains(a), "{a:?} twice in {:?}", plan.runs);
+            }
+        }
+    }
+}
+
+/// Luau fragments: valid pieces of the API, hostile constructs and broken syntax.
+const LUAU: &[&str] = &[
+    "local x = s.body('pole').pos.z",
+    "local q = s.joint('hinge').q",
+    "local v = vec3(1, 2, 3):norm()",
+    "local r = quat(1, 0, 0, 0)",
+    "return 1",
+    "return 0/0",
+    "return { a = 1, b = -math.huge }",
+    "return { total = 'x' }",
+    "return s.action[1] * 2",
+    "return s.task.target.z",
+    "return tolerance(x, 0, 1, 0.1)",
+    "while true do end",
+    "for i = 1, 1e9 do end",
+    "local t = {} for i = 1, 1e7 do t[i] = i end",
+    "local s2 = string.rep('x', 1e8)",
+    "local function f(n) return f(n + 1) end f(0)",
+    "setmetatable(_G, {})",
+    "error({})",
+    "error('boom')",
+    "pcall(error)",
+    "x = 1",
+    "s.body('nope')",
+    "s.joint(nil)",
+    "s.contact('cart', 'pole')",
+    "getmetatable('').__index = nil",
+    "coroutine.wrap(function() end)()",
+    "if",
+    "then",
+    "end",
+    "(",
+    ")",
+    "{",
+    "}",
+    "..",
+    "#",
+    "local",
+    "function",
+    "=",
+];
+
+/// Numbers a state may hold.
+const NUMBERS: &[f64] = &[
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    1e-300,
+    1e300,
+    f64::MAX,
+    f64::MIN,
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+];
+
+/// Fragments of LLM replies.
+const REPLY: &[&str] = &[
+    "```",
+    "```lua\n",
+    "```luau\n",
+    "```python\n",
+    "\n",
+    "Here is the reward:\n",
+    "function reward(s) return 1 end\n",
+    "function success(s) return true end\n",
+    "`",
+    "``",
+    "é\u{1F916}",
+    "   ",
+    "<think>",
+    "</think>",
+    "\r\n",
+];
+
+/// Lines of batch files.
+const BATCH: &[&str] = &[
+    "envs = [\"cartpole\"]",
+    "envs = []",
+    "envs = [\"no-such-env\"]",
+    "seeds = [0, 1]",
+    "seeds = [-1]",
+    "algos = [\"ppo\"]",
+    "algos = [\"dqn\"]",
+    "rewards = [\"default\"]",
+    "steps = 0",
+    "steps = 1e99",
+    "out = \"\"",
+    "[[run]]",
+    "env = \"cartpole\"",
+    "seed = 3",
+    "unknown = 1",
+    "[",
+    "]]",
+];
+
+/// A cart–pole state whose numbers come from `v` (cycled).
+fn state_with(v: &[f64]) -> State {
+    let mut k = 0;
+    let mut next = || {
+        k += 1;
+        v[(k - 1) % v.len()]
+    };
+    let layout = StateLayout {
+        bodies: vec!["cart".into(), "pole".into()],
+        joints: vec![JointInfo {
+            name: "hinge".into(),
+            kind: JointKind::Revolute,
+            limits: None,
+            parent: 0,
+            child: 1,
+        }],
+        actuators: vec!["hinge".into()],
+        task: vec![TaskParamInfo {
+            name: "target".into(),
+            doc: String::new(),
+            offset: 0,
+            dim: 3,
+            low: vec![0.0; 3],
+            high: vec![1.0; 3],
+        }],
+        dt: 0.02,
+    };
+    let mut body = || BodyState {
+        pos: [next(), next(), next()],
+        quat: [next(), next(), next(), next()],
+        ..Default::default()
+    };
+    let bodies = vec![body(), body()];
+    State {
+        layout: Arc::new(layout),
+        t: next(),
+        step: 25,
+        bodies,
+        joints: vec![JointState {
+            q: next(),
+            qd: next(),
+        }],
+        action: vec![next()],
+        task: vec![next(), next(), next()],
+        contacts: vec![(0, 1)],
+    }
+}
