@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{repo_roots, roots_in, write};
+use common::{pendulum_spec, repo_roots, roots_in, write};
 use proptest::prelude::*;
 use rewardsmith::env::{
     BodyState, Env, EnvSpec, JointInfo, JointKind, JointState, State, StateLayout, TaskParamInfo,
@@ -124,22 +124,42 @@ fn mutate(text: &str, edits: &[Edit], xml: bool) -> String {
 }
 
 /// Builds, resets and steps (with `action`) an env from a spec file; any error is fine.
-fn build_and_step(file: &Path, text: &str, roots: &rewardsmith::env::AssetRoots, action: f64) {
+/// Returns whether it got as far as stepping.
+fn build_and_step(
+    file: &Path,
+    text: &str,
+    roots: &rewardsmith::env::AssetRoots,
+    action: f64,
+) -> bool {
     let Ok(spec) = EnvSpec::from_toml(text, file) else {
-        return;
+        return false;
     };
     let Ok(mut env) = Env::from_spec(spec, file, roots) else {
-        return;
+        return false;
     };
     if env.reset(Some(0)).is_err() {
-        return;
+        return false;
     }
     let a = vec![action; env.compiled().action_space.dim()];
-    for _ in 0..2 {
-        if env.step(&a).is_err() {
-            return;
-        }
-    }
+    (0..2).all(|_| env.step(&a).is_ok())
+}
+
+/// The inputs the robot properties mutate build and step unmutated (else they would
+/// only ever test the error path).
+#[test]
+fn the_fuzzed_robots_step_unmutated() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "arm.xml", ARM_MJCF);
+    let spec = pendulum_spec(0.02, 2, "").replace("urdf = \"bob.urdf\"", "mjcf = \"arm.xml\"");
+    let file = write(dir.path(), "arm.toml", &spec);
+    let roots = roots_in(dir.path());
+    let built = EnvSpec::from_toml(&spec, &file).and_then(|s| Env::from_spec(s, &file, &roots));
+    assert!(built.is_ok(), "{:?}", built.err().map(|e| e.to_string()));
+    assert!(build_and_step(&file, &spec, &roots, 0.5));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cartpole = root.join("envs/cartpole.toml");
+    let text = std::fs::read_to_string(&cartpole).unwrap();
+    assert!(build_and_step(&cartpole, &text, &repo_roots(), 0.5));
 }
 
 /// The built-in specs small enough to step in every case.
@@ -184,6 +204,16 @@ proptest! {
         let spec = std::fs::read_to_string(root.join("envs/cartpole.toml")).unwrap();
         write(dir.path(), "cartpole.urdf", &mutate(&urdf, &edits, true));
         let file = write(dir.path(), "cartpole.toml", &spec);
+        build_and_step(&file, &spec, &roots_in(dir.path()), 0.5);
+    }
+
+    /// A mutated MJCF robot loads and steps, or fails with an error.
+    #[test]
+    fn mutated_mjcf_robots_are_values_or_errors(edits in edits()) {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "arm.xml", &mutate(ARM_MJCF, &edits, true));
+        let spec = pendulum_spec(0.02, 2, "").replace("urdf = \"bob.urdf\"", "mjcf = \"arm.xml\"");
+        let file = write(dir.path(), "arm.toml", &spec);
         build_and_step(&file, &spec, &roots_in(dir.path()), 0.5);
     }
 
@@ -239,6 +269,29 @@ proptest! {
         }
     }
 }
+
+/// A two-link arm in MuJoCo's format on a fixed base (hinge `hinge` at the shoulder,
+/// `elbow` below it).
+const ARM_MJCF: &str = r#"<mujoco model="arm">
+  <default>
+    <joint damping="0.1" armature="0.01"/>
+    <geom type="capsule" size="0.05" density="1000"/>
+  </default>
+  <worldbody>
+    <body name="base" pos="0 0 0">
+      <geom name="base_geom" type="sphere" size="0.06"/>
+      <body name="upper" pos="0 0 0">
+        <joint name="hinge" type="hinge" axis="0 1 0" range="-90 90"/>
+        <geom name="upper_geom" fromto="0 0 0 0 0 -0.5" size="0.05"/>
+        <body name="lower" pos="0 0 -0.5">
+          <joint name="elbow" type="hinge" axis="0 1 0" stiffness="1" springref="0"/>
+          <geom name="lower_geom" type="box" size="0.04 0.04 0.2" pos="0 0 -0.2"/>
+          <inertial pos="0 0 -0.2" mass="0.5" diaginertia="0.01 0.01 0.001"/>
+        </body>
+      </body>
+    </body>
+  </worldbody>
+</mujoco>"#;
 
 /// Luau fragments: valid pieces of the API, hostile constructs and broken syntax.
 const LUAU: &[&str] = &[
