@@ -299,6 +299,7 @@ fn endpoint_faults_are_retried_or_reported() {
         ),
         (vec![Act::Close, Act::Reply("ok", "stop")], 2),
         (vec![Act::InvalidJson, Act::Reply("ok", "stop")], 2),
+        (vec![Act::Truncated, Act::Reply("ok", "stop")], 2),
     ];
     for (i, (script, attempts)) in cases.into_iter().enumerate() {
         let server = serve(script);

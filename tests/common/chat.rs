@@ -19,6 +19,8 @@ pub enum Act {
     InvalidJson,
     /// Drop the connection.
     Close,
+    /// 200 announcing a full reply's length, then close after half of it.
+    Truncated,
 }
 
 /// Each request's body and `Authorization` header.
@@ -107,6 +109,15 @@ fn handle(mut stream: TcpStream, script: &Script, reqs: &Mutex<Vec<(String, Opti
         }
         Some(Act::InvalidJson) => respond(&mut stream, "200 OK", "", "{\"choices\": [tru"),
         Some(Act::Close) => drop(stream),
+        Some(Act::Truncated) => {
+            let body = ok("cut short", "stop");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                body.len(),
+                &body[..body.len() / 2]
+            );
+        }
         None => respond(&mut stream, "500 Script Exhausted", "", "{}"),
     }
 }
