@@ -787,7 +787,8 @@ fn latest_name(dir: &Path) -> Option<String> {
 /// A run SIGKILLed at random moments (after its first checkpoint, so that there is
 /// something to resume), many times, resumes every time and ends exactly where the
 /// uninterrupted run ends: same policy, evaluation and metrics; the checkpoint each kill
-/// leaves is whole (its JSON files parse).
+/// leaves is whole (its JSON files parse). While a run trains, a second process on its
+/// directory is refused.
 #[test]
 fn sigkilled_training_always_resumes_to_the_uninterrupted_result() {
     use std::process::Stdio;
@@ -837,6 +838,18 @@ fn sigkilled_training_always_resumes_to_the_uninterrupted_result() {
             }
             std::thread::sleep(Duration::from_millis(2));
         }
+        if attempt == 0 && child.try_wait().unwrap().is_none() {
+            // While it runs, no second process may train the same directory.
+            rewardsmith()
+                .args(["train", "--resume"])
+                .arg(&b)
+                .assert()
+                .failure()
+                .stderr(predicate::str::contains(format!(
+                    "is being trained by another process (pid {})",
+                    child.id()
+                )));
+        }
         std::thread::sleep(Duration::from_millis(*delay));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
@@ -868,4 +881,62 @@ fn sigkilled_training_always_resumes_to_the_uninterrupted_result() {
     assert_eq!(sa["policy_hash"], sb["policy_hash"]);
     assert_eq!(sa["eval"], sb["eval"]);
     assert_eq!(metrics_without_timing(&a), metrics_without_timing(&b));
+}
+
+/// A SIGKILLed `batch` takes its runs down with it (they do not train on, holding their
+/// directories), and running the batch again resumes them to the end.
+#[test]
+fn a_sigkilled_batch_stops_its_runs_and_a_rerun_finishes_them() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("sweep");
+    let plan = tmp.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "out = {}\nsteps = 131072\nenvs = [\"cartpole\"]\nseeds = [0, 1]\n",
+            toml_string(&root)
+        ),
+    )
+    .unwrap();
+    let runs = [
+        root.join("cartpole-default-ppo-s0"),
+        root.join("cartpole-default-ppo-s1"),
+    ];
+    let mut batch = std::process::Command::new(assert_cmd::cargo::cargo_bin("rewardsmith"))
+        .args(["batch", "--jobs", "2"])
+        .arg(&plan)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !runs.iter().all(|r| r.join("checkpoints/latest").exists()) {
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoints");
+        assert!(batch.try_wait().unwrap().is_none(), "the batch ended early");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    batch.kill().unwrap(); // SIGKILL: no chance to stop its children itself
+    batch.wait().unwrap();
+    // The runs die with it: their locks come free.
+    for r in &runs {
+        let start = Instant::now();
+        loop {
+            match rewardsmith::run::lock::RunLock::acquire(r) {
+                Ok(_) => break,
+                Err(e) => assert!(start.elapsed() < Duration::from_secs(10), "{e}"),
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!r.join("summary.json").exists(), "killed before the end");
+    }
+    rewardsmith()
+        .args(["batch", "--jobs", "2"])
+        .arg(&plan)
+        .assert()
+        .success();
+    for r in &runs {
+        let s = json(&r.join("summary.json"));
+        assert_eq!(s["steps"], 131072, "{s}");
+    }
 }

@@ -63,6 +63,7 @@ impl LocalPool {
         if let Some(t) = self.threads_per_job {
             cmd.env("RAYON_NUM_THREADS", t.max(1).to_string());
         }
+        die_with_parent(&mut cmd);
         let child = cmd.spawn().map_err(|source| ExecError::Spawn {
             exe: self.exe.clone(),
             source,
@@ -70,6 +71,34 @@ impl LocalPool {
         Ok(Some(child))
     }
 }
+
+/// Makes the child be killed when this process dies, however it dies (a SIGKILLed
+/// `batch` must not leave its runs training on, holding their directories' locks).
+/// The pool's thread waits for every child, so it outlives them on the normal path.
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: the closure runs in the forked child before exec and only calls prctl and
+    // getppid, which are async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect (ESRCH: no parent).
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Elsewhere children outlive a killed parent; their run locks still keep a second
+/// process out of their directories.
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut Command) {}
 
 impl Executor for LocalPool {
     fn run(

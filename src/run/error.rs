@@ -106,6 +106,18 @@ pub enum RunError {
         /// The run directory.
         dir: PathBuf,
     },
+    /// Another process is training in the run directory right now.
+    #[error(
+        "{dir} is being trained by another process{}; wait for it to end or stop it \
+         (one process at a time trains a run directory)",
+        pid.map_or(String::new(), |p| format!(" (pid {p})"))
+    )]
+    InUse {
+        /// The run directory.
+        dir: PathBuf,
+        /// The process holding it, when it wrote its pid.
+        pid: Option<u32>,
+    },
     /// `--resume` on a directory without a checkpoint.
     #[error("{dir}: no checkpoint to resume from")]
     NothingToResume {

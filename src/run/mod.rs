@@ -25,6 +25,7 @@ pub mod clip;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod lock;
 pub mod metrics;
 pub mod plot;
 pub mod setup;

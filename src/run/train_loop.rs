@@ -10,6 +10,7 @@ use crate::fs::write_atomic;
 use crate::rl::{Actor, Episode, Learner};
 use crate::run::checkpoint::{self, Resumed};
 use crate::run::eval::{FINAL_EVAL_SEED, VIDEO_SEED, evaluate};
+use crate::run::lock::RunLock;
 use crate::run::metrics::{MetricsLog, truncate_metrics};
 use crate::run::setup::{driver, learner};
 use crate::run::{
@@ -46,6 +47,10 @@ pub fn train(
     let mut drv = driver(cfg, shape.n_envs, cfg.seed)?;
     let mut learner = learner(cfg, &drv)?;
     let metrics_path = dir.join("metrics.jsonl");
+    if !opts.resume {
+        std::fs::create_dir_all(dir).map_err(RunError::io("creating", dir))?;
+    }
+    let _lock = RunLock::acquire(dir)?;
     let before = if opts.resume {
         let r = checkpoint::restore(dir, learner.as_mut(), &mut drv)?;
         truncate_metrics(&metrics_path, learner.update())?;
