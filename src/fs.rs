@@ -75,6 +75,13 @@ impl Write for AtomicFile {
     }
 }
 
+/// Whether a directory entry is a temporary file an [`AtomicFile`] left behind when its
+/// process was killed before the commit (`.NAME.XXXXXX.tmp`): not a result.
+pub fn is_leftover_temporary(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
 /// Replace `path` with `bytes` atomically (see the module doc).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     let mut f = AtomicFile::create(path)?;

@@ -717,3 +717,131 @@ fn human_rank_waits_for_a_ranking_feeds_it_back_and_keeps_the_pick() {
     let written = std::fs::read_to_string(tmp.path().join("round_2/ranking.json")).unwrap();
     assert!(written.contains("[\n    0,\n    1\n  ]"), "{written}");
 }
+
+/// `result.json` files under a synth directory that parse, and those that exist.
+fn results(out: &Path) -> (usize, usize) {
+    let mut files = Vec::new();
+    if out.is_dir() {
+        all_files(out, &mut files);
+    }
+    let results: Vec<_> = files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == "result.json"))
+        .collect();
+    let whole = results
+        .iter()
+        .filter(|f| {
+            std::fs::read_to_string(f)
+                .is_ok_and(|t| serde_json::from_str::<serde_json::Value>(&t).is_ok())
+        })
+        .count();
+    (whole, results.len())
+}
+
+/// A synth run SIGKILLed as soon as it writes a new file (and at delays after that),
+/// then resumed, finishes every round: no result file is ever left half written,
+/// and the LLM is asked at most once more per kill than an uninterrupted run asks.
+#[test]
+fn a_sigkilled_synth_run_resumes_to_the_end_without_losing_a_round() {
+    let (samples, rounds) = (2, 3);
+    // Replies whose reward does not teach balancing: no early stop at the target.
+    let server = serve((0..20).map(|_| Act::Reply(BAD, "stop")).collect());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let config = tmp.path().join("synth.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[llm]\nurl = \"{}\"\nparallel = 1\ntimeout_s = 5.0\nretries = 1\nbackoff_s = 0.01\n\n[synth]\ncheck_steps = 100\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("rewardsmith");
+    let first = [
+        "synth",
+        "--env",
+        "cartpole",
+        "--task",
+        "balance the pole",
+        "--samples",
+        "2",
+        "--rounds",
+        "3",
+        "--steps-per-sample",
+        "300",
+        "--trainer",
+        "planner",
+        "--llm-model",
+        "scripted",
+        "--config",
+    ];
+    let mut kills = 0;
+    for (attempt, delay) in [0u64, 3, 11, 1, 7, 0].into_iter().enumerate() {
+        let mut cmd = std::process::Command::new(&bin);
+        // Killed before its settings were in place, a run starts again (what the
+        // `--resume` error says to do); its leftover temporaries do not block that.
+        if attempt == 0 || !out.join("synth.toml").is_file() {
+            cmd.args(first).arg(&config).arg("--out").arg(&out);
+        } else {
+            cmd.args(["synth", "--resume"]).arg(&out);
+        }
+        let log = tmp.path().join(format!("attempt{attempt}.log"));
+        let mut child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        // Wait for the run to write anything new (a prompt, a reply, a result, ...).
+        let count = || {
+            let mut files = Vec::new();
+            if out.is_dir() {
+                all_files(&out, &mut files);
+            }
+            files.len()
+        };
+        let before = count();
+        let start = Instant::now();
+        while count() == before && start.elapsed() < Duration::from_secs(60) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        let status = child.wait().unwrap();
+        assert!(
+            status.success() || status.code().is_none(),
+            "attempt {attempt} failed: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        let (whole, all) = results(&out);
+        assert_eq!(
+            whole, all,
+            "a result.json left half written after kill {kills}"
+        );
+        if out.join("summary.md").is_file() && all == samples * rounds {
+            break;
+        }
+    }
+    assert!(kills >= 3, "only {kills} kills landed before the run ended");
+    Command::cargo_bin("rewardsmith")
+        .unwrap()
+        .args(["synth", "--resume"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(results(&out), (samples * rounds, samples * rounds));
+    let asked = server.requests.lock().unwrap().len();
+    assert!(
+        (samples * rounds..=samples * rounds + kills).contains(&asked),
+        "{asked} requests for {} samples and {kills} kills",
+        samples * rounds
+    );
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(summary.contains("## Round 3"), "{summary}");
+}

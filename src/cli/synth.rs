@@ -68,13 +68,29 @@ pub const WAITING: u8 = 2;
 pub fn run(a: SynthArgs) -> Result<ExitCode> {
     let roots = AssetRoots::discover();
     let (mut cfg, out) = match &a.resume {
-        Some(dir) => (SynthConfig::load(&dir.join("synth.toml"))?, dir.clone()),
+        Some(dir) => {
+            let file = dir.join("synth.toml");
+            if !file.is_file() {
+                bail!(
+                    "{} holds no synth run (no synth.toml: it was stopped before it began); \
+                     start it again without --resume",
+                    dir.display()
+                );
+            }
+            (SynthConfig::load(&file)?, dir.clone())
+        }
         None => match &a.config {
             Some(p) => (SynthConfig::load(p)?, a.out.clone()),
             None => (SynthConfig::default(), a.out.clone()),
         },
     };
-    if a.resume.is_none() && std::fs::read_dir(&out).is_ok_and(|mut d| d.next().is_some()) {
+    // A run killed before its first file was in place leaves at most temporaries: that
+    // directory starts afresh.
+    let holds_files = |d: std::fs::ReadDir| {
+        d.flatten()
+            .any(|e| !rewardsmith::fs::is_leftover_temporary(&e.file_name()))
+    };
+    if a.resume.is_none() && std::fs::read_dir(&out).is_ok_and(holds_files) {
         bail!(
             "{} is not empty: continue that run with --resume {}, or pick another --out",
             out.display(),

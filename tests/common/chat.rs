@@ -57,10 +57,13 @@ type Script = Mutex<std::vec::IntoIter<Act>>;
 fn handle(mut stream: TcpStream, script: &Script, reqs: &Mutex<Vec<(String, Option<String>)>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let (mut len, mut auth, mut first) = (0usize, None, String::new());
-    reader.read_line(&mut first).unwrap();
+    // A client killed before (or while) sending its request just goes away.
+    if reader.read_line(&mut first).unwrap_or(0) == 0 {
+        return;
+    }
     loop {
         let mut line = String::new();
-        if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
         }
         let lower = line.to_lowercase();
@@ -72,7 +75,9 @@ fn handle(mut stream: TcpStream, script: &Script, reqs: &Mutex<Vec<(String, Opti
         }
     }
     let mut body = vec![0; len];
-    reader.read_exact(&mut body).unwrap();
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
     assert!(first.starts_with("POST /v1/chat/completions "), "{first}");
     reqs.lock()
         .unwrap()
