@@ -245,6 +245,34 @@ fn scalar_helpers_and_dm_control_tolerance() {
 }
 
 #[test]
+fn joint_limits_are_readable() {
+    // Without limits: the whole real line.
+    assert_eq!(eval("s.joint('hinge').lower == -math.huge and 1 or 0"), 1.0);
+    assert_eq!(eval("s.joint('hinge').upper == math.huge and 1 or 0"), 1.0);
+    assert_eq!(eval("s.joint('hinge').range == math.huge and 1 or 0"), 1.0);
+    // With limits from the robot file.
+    let mut limited = layout();
+    limited.joints[0].limits = Some([-1.0, 2.5]);
+    let mut st = state(0.0);
+    st.layout = Arc::new(limited);
+    let mut p = ScriptProgram::compile(
+        "limits.luau",
+        "function reward(s)\n  local j = s.joint('hinge')\n  \
+         return { lower = j.lower, upper = j.upper, range = j.range, \
+         scaled = (j.q - j.lower) / j.range }\nend",
+        &st.layout,
+    )
+    .unwrap();
+    let out = p.reward(&st).unwrap();
+    let get = |n: &str| out.components.iter().find(|(k, _)| k == n).unwrap().1;
+    assert_eq!((get("lower"), get("upper"), get("range")), (-1.0, 2.5, 3.5));
+    assert!((get("scaled") - 1.3 / 3.5).abs() < 1e-12);
+    // A typo gets the field list.
+    let e = err("function reward(s) return s.joint('hinge').lowr end");
+    assert!(e.to_string().contains("did you mean \"lower\""), "{e}");
+}
+
+#[test]
 fn state_access() {
     assert_eq!(eval("s.joint('hinge').q"), 0.3);
     assert_eq!(eval("s.joint('hinge').qd"), 2.0);
