@@ -11,8 +11,8 @@ for name in unconstrained constrained; do
   run="$out/$name-s$seed"
   rm -rf "$run"
   "$bin" train --env cartpole --reward "$here/$name.toml" --seed "$seed" \
-    --video-every 0 --out "$run"
-  "$bin" eval --run "$run" --episodes 20 > "$run/eval.json"
+    --steps 300000 --video-every 0 --out "$run"
+  "$bin" eval --run "$run" --episodes 10 > "$run/eval.json"
   # 10 episodes' worth of steps of the deterministic policy, with every component.
   "$bin" rollout --env cartpole --policy "$run" --steps 5000 --seed $((seed + 10000)) \
     --reward "$here/$name.toml" --out "$run/rollout.jsonl"
