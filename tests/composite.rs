@@ -34,7 +34,9 @@ fn metrics(dir: &Path) -> Vec<Value> {
 #[test]
 fn reward_check_validates_a_file_and_reports_every_component() {
     rewardsmith()
-        .args(["reward", "check", "--env", "cartpole", "--steps", "300", "--reward"])
+        .args([
+            "reward", "check", "--env", "cartpole", "--steps", "300", "--reward",
+        ])
         .arg(constrained())
         .assert()
         .success()
@@ -69,14 +71,18 @@ fn a_bad_reward_file_fails_before_training_and_other_commands_refuse_it() {
         .arg(&out)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("bad.toml:5:13: constraints[0], key `component`"));
+        .stderr(predicate::str::contains(
+            "bad.toml:5:13: constraints[0], key `component`",
+        ));
     assert!(!out.join("config.toml").exists(), "no run was started");
     rewardsmith()
         .args(["mpc", "--env", "cartpole", "--episodes", "1", "--program"])
         .arg(constrained())
         .assert()
         .failure()
-        .stderr(predicate::str::contains("reward files (.toml) are not supported here"));
+        .stderr(predicate::str::contains(
+            "reward files (.toml) are not supported here",
+        ));
 }
 
 /// A reward file constraining the cart to |x| ≤ 1 cm (violated from the start, so λ
@@ -102,8 +108,17 @@ fn constrained_run_logs_lambda_and_resumes_bit_for_bit() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     let run = |out: &Path, extra: &[&str]| {
         rewardsmith()
-            .args(["train", "--env", "cartpole", "--steps", "3072", "--envs", "4"])
-            .args(["--seed", "3", "--checkpoint-every", "1", "--video-every", "0"])
+            .args([
+                "train", "--env", "cartpole", "--steps", "3072", "--envs", "4",
+            ])
+            .args([
+                "--seed",
+                "3",
+                "--checkpoint-every",
+                "1",
+                "--video-every",
+                "0",
+            ])
             .arg("--reward")
             .arg(&reward)
             .args(extra)
@@ -138,11 +153,13 @@ fn constrained_run_logs_lambda_and_resumes_bit_for_bit() {
     let comp = |m: &Value, k: &str| m["components"][k].as_f64().unwrap_or_else(|| panic!("{k}"));
     assert_eq!(comp(&ma[0], "lambda/position/x"), 0.0);
     for w in ma.windows(2) {
-        let expected = (comp(&w[0], "lambda/position/x")
-            + 0.5 * comp(&w[0], "violation/position/x"))
-        .max(0.0);
+        let expected =
+            (comp(&w[0], "lambda/position/x") + 0.5 * comp(&w[0], "violation/position/x")).max(0.0);
         let got = comp(&w[1], "lambda/position/x");
-        assert!((got - expected).abs() < 1e-12, "λ {got}, expected {expected}");
+        assert!(
+            (got - expected).abs() < 1e-12,
+            "λ {got}, expected {expected}"
+        );
     }
     let last = comp(ma.last().expect("updates"), "lambda/position/x");
     assert!(last > 0.0, "the 1 cm bound is violated, so λ grew: {last}");

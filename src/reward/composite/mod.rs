@@ -16,6 +16,7 @@ mod constraint;
 mod ensemble;
 mod error;
 mod file;
+mod layout;
 mod subgoal;
 mod transform;
 
@@ -23,6 +24,7 @@ pub use constraint::{Bounds, Multiplier};
 pub use ensemble::{Aggregate, Aggregator};
 pub use error::{FileError, Loc};
 pub use file::{DEFAULT_LAMBDA_LR, Plan, parse_plan, read_plan};
+pub use layout::Layout;
 pub use subgoal::{Subgoal, Subgoals};
 pub use transform::{Normalizer, Transform, log_sigmoid};
 
@@ -55,6 +57,8 @@ struct Constraint {
     lr: f64,
     at: Loc,
     multiplier: Multiplier,
+    /// Produced index of the constrained component (see [`Layout`]).
+    index: usize,
 }
 
 /// What a checkpoint keeps of a composite reward.
@@ -72,6 +76,8 @@ pub struct CompositeReward {
     constraints: Vec<Constraint>,
     subgoals: Subgoals,
     members: Vec<f64>,
+    values: Vec<f64>,
+    layout: Layout,
 }
 
 impl CompositeReward {
@@ -118,6 +124,7 @@ impl CompositeReward {
                 lr: c.lr,
                 at: c.at,
                 multiplier: Multiplier::default(),
+                index: 0,
             })
             .collect();
         let mut goals = Vec::new();
@@ -143,6 +150,8 @@ impl CompositeReward {
             constraints,
             subgoals: Subgoals::new(goals),
             members: Vec::new(),
+            values: Vec::new(),
+            layout: Layout::default(),
         })
     }
 
@@ -207,65 +216,104 @@ impl CompositeReward {
 
     /// Combine the programs' outputs for state `i` into `o`.
     fn combine(&mut self, i: usize, o: &mut RewardOut) -> Result<(), RewardError> {
-        o.components.clear();
+        self.values.clear();
+        let mut same = true;
         let mut total = 0.0;
         for s in &mut self.sources {
             let raw = match &s.aggregate {
                 None => {
                     let r = &s.outs[0][i];
                     for (c, v) in &r.components {
-                        o.components.push((format!("{}/{c}", s.name), *v));
+                        same &= self.layout.matches(self.values.len(), &s.name, Some(c));
+                        self.values.push(*v);
                     }
                     r.total
                 }
                 Some(a) => {
                     self.members.clear();
                     for (name, out) in s.member_names.iter().zip(&s.outs) {
+                        same &= self.layout.matches(self.values.len(), name, None);
                         self.members.push(out[i].total);
-                        o.components.push((name.clone(), out[i].total));
+                        self.values.push(out[i].total);
                     }
                     a.apply(&mut self.members)
                 }
             };
             let v = s.weight * s.transform.apply(raw);
-            o.components.push((s.raw_name.clone(), raw));
-            o.components.push((s.name.clone(), v));
+            same &= self.layout.matches(self.values.len(), &s.raw_name, None);
+            same &= self.layout.matches(self.values.len() + 1, &s.name, None);
+            self.values.extend([raw, v]);
             total += v;
         }
+        let from_sources = self.values.len();
+        if !same || self.layout.len() != from_sources + self.fixed_names().count() {
+            self.relayout(i, from_sources)?;
+        }
         for c in &mut self.constraints {
-            let Some(x) = o.component(&c.component) else {
-                let mut known: Vec<&str> = o.components.iter().map(|(n, _)| n.as_str()).collect();
-                known.sort_unstable();
-                return Err(FileError::new(
-                    &self.file,
-                    c.at.clone(),
-                    format!(
-                        "no term produces component \"{}\"; components: {}",
-                        c.component,
-                        known.join(", ")
-                    ),
-                )
-                .into());
-            };
-            let v = c.bounds.violation(x);
+            let v = c.bounds.violation(self.values[c.index]);
             c.multiplier.observe(v);
             let penalty = -c.multiplier.lambda * v;
-            let [lambda, violation, violated, pen] = &c.names;
-            o.components.push((lambda.clone(), c.multiplier.lambda));
-            o.components.push((violation.clone(), v));
-            o.components
-                .push((violated.clone(), f64::from(u8::from(v > 0.0))));
-            o.components.push((pen.clone(), penalty));
+            let violated = f64::from(u8::from(v > 0.0));
+            self.values
+                .extend([c.multiplier.lambda, v, violated, penalty]);
             total += penalty;
         }
         let reached = self.subgoals.reach(i);
         for (j, g) in self.subgoals.goals().iter().enumerate() {
             let paid = if reached == Some(j) { g.bonus } else { 0.0 };
-            o.components.push((g.component.clone(), paid));
+            self.values.push(paid);
             total += paid;
         }
-        o.components.sort_by(|a, b| a.0.cmp(&b.0));
+        self.layout.write(&self.values, o);
         o.total = total;
+        Ok(())
+    }
+
+    /// The names of the constraints' and subgoals' components, in produced order.
+    fn fixed_names(&self) -> impl Iterator<Item = &String> {
+        self.constraints
+            .iter()
+            .flat_map(|c| c.names.iter())
+            .chain(self.subgoals.goals().iter().map(|g| &g.component))
+    }
+
+    /// The sources produced other components than the layout holds (the first state
+    /// seen, or a program whose components changed): rebuild it from state `i` and
+    /// find each constraint's component in it.
+    fn relayout(&mut self, i: usize, from_sources: usize) -> Result<(), RewardError> {
+        let mut names = Vec::with_capacity(from_sources);
+        for s in &self.sources {
+            match s.aggregate {
+                None => names.extend(
+                    s.outs[0][i]
+                        .components
+                        .iter()
+                        .map(|(c, _)| format!("{}/{c}", s.name)),
+                ),
+                Some(_) => names.extend(s.member_names.iter().cloned()),
+            }
+            names.extend([s.raw_name.clone(), s.name.clone()]);
+        }
+        names.extend(self.fixed_names().cloned());
+        self.layout.set(names);
+        for c in &mut self.constraints {
+            c.index = self
+                .layout
+                .index(&c.component, from_sources)
+                .ok_or_else(|| {
+                    let mut known = self.layout.names()[..from_sources].to_vec();
+                    known.sort_unstable();
+                    FileError::new(
+                        &self.file,
+                        c.at.clone(),
+                        format!(
+                            "no term produces component \"{}\"; components: {}",
+                            c.component,
+                            known.join(", ")
+                        ),
+                    )
+                })?;
+        }
         Ok(())
     }
 }
