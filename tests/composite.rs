@@ -46,7 +46,8 @@ fn reward_check_validates_a_file_and_reports_every_component() {
                 .and(predicate::str::contains("speed/right"))
                 .and(predicate::str::contains("position/x"))
                 .and(predicate::str::contains("lambda/position/x"))
-                .and(predicate::str::contains("violated/position/x")),
+                .and(predicate::str::contains("violated/position/x"))
+                .and(predicate::str::contains("ended episodes (random policy)")),
         );
 }
 

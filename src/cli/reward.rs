@@ -10,7 +10,7 @@ use rewardsmith::reward::clip::{
     ClipModel, ClipReward, ClipRewardSpec, LoadOptions, read_frame, registry,
 };
 use rewardsmith::reward::prompt::reward_prompt;
-use rewardsmith::reward::{is_reward_file, load_program, load_reward};
+use rewardsmith::reward::{builtin_path, is_reward_file, load_program, load_reward};
 use std::path::{Path, PathBuf};
 
 /// `reward` subcommands.
@@ -102,12 +102,15 @@ fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> R
     let mut env = Env::load(env, roots)?;
     let report = if is_reward_file(path) {
         let mut reward = load_reward(path, &env)?;
+        // A reward file defines no success(s): the env's own program judges it.
+        let success = builtin_path(roots, &env.compiled().spec.rewards.success);
+        let mut success = load_reward(&success, &env)?;
         println!(
             "validated {} for env `{}`",
             path.display(),
             env.compiled().spec.name
         );
-        check_reward(&mut env, reward.as_mut(), steps, seed)?
+        check_reward(&mut env, reward.as_mut(), success.as_mut(), steps, seed)?
     } else {
         let mut program = load_program(path, &env.compiled().layout)?;
         println!(

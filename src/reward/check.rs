@@ -88,19 +88,28 @@ impl Checked for ScriptProgram {
     fn end_episode(&mut self) {}
 }
 
-impl Checked for &mut dyn Reward {
+/// A [`Reward`] evaluated one state at a time, with the success predicate of another
+/// (a reward file defines none: the env's own program judges success).
+struct WithSuccess<'a> {
+    reward: &'a mut dyn Reward,
+    success: &'a mut dyn Reward,
+}
+
+impl Checked for WithSuccess<'_> {
     fn reward(&mut self, s: &State, out: &mut RewardOut) -> Result<(), RewardError> {
-        self.eval_batch(std::slice::from_ref(s), std::slice::from_mut(out))
+        self.reward
+            .eval_batch(std::slice::from_ref(s), std::slice::from_mut(out))
     }
 
     fn success(&mut self, s: &State) -> Result<Option<bool>, RewardError> {
         let mut ok = [None];
-        self.success_batch(std::slice::from_ref(s), &mut ok)?;
+        self.success
+            .success_batch(std::slice::from_ref(s), &mut ok)?;
         Ok(ok[0])
     }
 
     fn end_episode(&mut self) {
-        self.end_episodes(&[true]);
+        self.reward.end_episodes(&[true]);
     }
 }
 
@@ -115,14 +124,15 @@ pub fn check_program(
 }
 
 /// Run any [`Reward`] (such as a reward file's) on `steps` uniform-random steps of
-/// `env` reset with `seed`, one state at a time.
+/// `env` reset with `seed`, one state at a time; `success` judges the episodes.
 pub fn check_reward(
     env: &mut Env,
     reward: &mut dyn Reward,
+    success: &mut dyn Reward,
     steps: u64,
     seed: u64,
 ) -> Result<CheckReport, CheckError> {
-    run_check(env, &mut { reward }, steps, seed)
+    run_check(env, &mut WithSuccess { reward, success }, steps, seed)
 }
 
 fn run_check(
