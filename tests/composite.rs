@@ -52,6 +52,35 @@ fn reward_check_validates_a_file_and_reports_every_component() {
 }
 
 #[test]
+fn rollout_writes_a_reward_files_components() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("r.jsonl");
+    rewardsmith()
+        .args(["rollout", "--env", "cartpole", "--steps", "40", "--reward"])
+        .arg(constrained())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).expect("rollout");
+    let rows: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("row"))
+        .collect();
+    assert_eq!(rows.len(), 40);
+    for r in &rows {
+        let c = &r["reward_components"];
+        let get = |k: &str| c[k].as_f64().unwrap_or_else(|| panic!("{k} in {c}"));
+        // λ is 0 (no policy update), so the total is the task plus the speed term.
+        assert_eq!(get("lambda/position/x"), 0.0);
+        let total = r["reward"].as_f64().expect("reward");
+        assert!((total - get("task") - get("speed")).abs() < 1e-12, "{r}");
+        let x = get("position/x");
+        assert_eq!(get("violation/position/x"), (x - 0.3).max(-0.3 - x));
+    }
+}
+
+#[test]
 fn a_bad_reward_file_fails_before_training_and_other_commands_refuse_it() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/composite-cartpole");
