@@ -178,14 +178,6 @@ impl CompositeReward {
         Ok(())
     }
 
-    /// The current multiplier of every constraint, in file order.
-    pub fn lambdas(&self) -> Vec<f64> {
-        self.constraints
-            .iter()
-            .map(|c| c.multiplier.lambda)
-            .collect()
-    }
-
     fn state(&self) -> CompositeState {
         CompositeState {
             normalizers: self
