@@ -249,13 +249,6 @@ impl Checker<'_> {
                 "no [[terms]] or [[ensembles]]: a reward file needs at least one",
             ));
         }
-        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-        let constraints = raw
-            .constraints
-            .iter()
-            .enumerate()
-            .map(|(i, c)| self.constraint(&format!("constraints[{i}]"), c, &names))
-            .collect::<Result<Vec<_>, _>>()?;
         let subgoals = raw
             .subgoals
             .iter()
@@ -263,6 +256,13 @@ impl Checker<'_> {
             .map(|(i, g)| self.subgoal(&format!("subgoals[{i}]"), g))
             .collect::<Result<Vec<_>, _>>()?;
         self.unique_names(&raw, &subgoals)?;
+        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        let constraints = raw
+            .constraints
+            .iter()
+            .enumerate()
+            .map(|(i, c)| self.constraint(&format!("constraints[{i}]"), c, &names))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Plan {
             file: self.file.to_string(),
             sources,
