@@ -4,13 +4,13 @@ use crate::cli::flags::{DeviceFlag, EnvArg, SeedFlag, ThreadsFlag};
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use rewardsmith::env::{AssetRoots, Env};
-use rewardsmith::reward::check::check_program;
+use rewardsmith::reward::check::{check_program, check_reward};
 use rewardsmith::reward::clip::runtime::SessionOptions;
 use rewardsmith::reward::clip::{
     ClipModel, ClipReward, ClipRewardSpec, LoadOptions, read_frame, registry,
 };
-use rewardsmith::reward::load_program;
 use rewardsmith::reward::prompt::reward_prompt;
+use rewardsmith::reward::{builtin_path, is_reward_file, load_program, load_reward};
 use std::path::{Path, PathBuf};
 
 /// `reward` subcommands.
@@ -27,13 +27,14 @@ pub enum RewardCommand {
         #[arg(long, default_value = None)]
         prompts: Option<PathBuf>,
     },
-    /// Compile a reward program and run it on a seeded random rollout; print
-    /// per-component statistics. Exits non-zero on any error.
+    /// Compile a reward program, or validate a whole reward file, and run it on a
+    /// seeded random rollout; print per-component statistics. Exits non-zero on any
+    /// error.
     Check {
         #[command(flatten)]
         env: EnvArg,
-        /// The `.luau` program.
-        #[arg(long)]
+        /// The `.luau` program or `.toml` reward file.
+        #[arg(long, visible_alias = "reward")]
         program: PathBuf,
         /// Env steps to run.
         #[arg(long, default_value_t = 1000)]
@@ -99,13 +100,26 @@ fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> R
         bail!("--steps must be at least 1");
     }
     let mut env = Env::load(env, roots)?;
-    let mut program = load_program(path, &env.compiled().layout)?;
-    println!(
-        "compiled {} for env `{}`",
-        path.display(),
-        env.compiled().spec.name
-    );
-    let report = check_program(&mut env, &mut program, steps, seed)?;
+    let report = if is_reward_file(path) {
+        let mut reward = load_reward(path, &env)?;
+        // A reward file defines no success(s): the env's own program judges it.
+        let success = builtin_path(roots, &env.compiled().spec.rewards.success);
+        let mut success = load_reward(&success, &env)?;
+        println!(
+            "validated {} for env `{}`",
+            path.display(),
+            env.compiled().spec.name
+        );
+        check_reward(&mut env, reward.as_mut(), success.as_mut(), steps, seed)?
+    } else {
+        let mut program = load_program(path, &env.compiled().layout)?;
+        println!(
+            "compiled {} for env `{}`",
+            path.display(),
+            env.compiled().spec.name
+        );
+        check_program(&mut env, &mut program, steps, seed)?
+    };
     print!("{}", report.text());
     Ok(())
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use rewardsmith::env::{ActionSpace, AssetRoots, Env};
 use rewardsmith::fs::AtomicFile;
-use rewardsmith::reward::{RewardOut, builtin_path, load_program};
+use rewardsmith::reward::{RewardOut, builtin_path, load_program, load_reward};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,7 +23,8 @@ pub struct RolloutArgs {
     steps: u64,
     #[command(flatten)]
     seed: SeedFlag,
-    /// Reward program (`.luau`); defaults to the env's own reward in `rewards/`.
+    /// Reward program (`.luau`) or reward file (`.toml`); defaults to the env's own
+    /// reward in `rewards/`.
     #[arg(long)]
     reward: Option<PathBuf>,
     /// Output JSONL file (one object per step).
@@ -42,12 +43,12 @@ pub fn run(args: RolloutArgs) -> Result<()> {
         .reward
         .clone()
         .unwrap_or_else(|| builtin_path(&roots, &env.compiled().spec.rewards.reward));
-    let mut program = load_program(&reward_path, &env.compiled().layout)?;
+    let mut program = load_reward(&reward_path, &env)?;
     // Success is the env's own predicate, whichever program pays the reward.
     let success_path = builtin_path(&roots, &env.compiled().spec.rewards.success);
     let mut success = load_program(&success_path, &env.compiled().layout)?;
     let policy = PolicyArg::parse(&args.policy, &env)?;
-    let mut reward = RewardOut::default();
+    let mut reward = [RewardOut::default()];
     // Written beside the target and moved into place at the end, so a crash never
     // leaves a truncated file that looks complete.
     let mut out = std::io::BufWriter::new(AtomicFile::create(&args.out)?);
@@ -59,8 +60,9 @@ pub fn run(args: RolloutArgs) -> Result<()> {
         let action = policy.action(&mut env, &obs);
         let flags = env.step_into(&action, &mut next)?;
         program
-            .reward_into(env.state(), &mut reward)
+            .eval_batch(std::slice::from_ref(env.state()), &mut reward)
             .with_context(|| format!("at step {step}"))?;
+        let [reward] = &reward;
         let components: serde_json::Map<String, serde_json::Value> = reward
             .components
             .iter()
@@ -85,7 +87,9 @@ pub fn run(args: RolloutArgs) -> Result<()> {
         }
         serde_json::to_writer(&mut out, &row)?;
         out.write_all(b"\n")?;
-        if flags.terminated || flags.truncated {
+        let done = flags.terminated || flags.truncated;
+        program.end_episodes(&[done]);
+        if done {
             episode += 1;
             obs = env.reset(None)?;
         } else {

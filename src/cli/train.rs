@@ -13,7 +13,8 @@ use std::path::PathBuf;
 pub struct TrainArgs {
     #[arg(long, value_name = "ENV", required_unless_present = "resume", help = ENV_HELP)]
     env: Option<String>,
-    /// Reward program (`.luau`); defaults to the env's own reward in `rewards/`.
+    /// Reward program (`.luau`) or reward file (`.toml`: weighted terms, ensembles,
+    /// constraints, subgoals); defaults to the env's own reward in `rewards/`.
     #[arg(long)]
     reward: Option<PathBuf>,
     /// Algorithm (default: the env's `[train] algo`, else ppo).

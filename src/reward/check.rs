@@ -5,9 +5,9 @@
 use std::fmt::Write;
 
 use crate::env::spec::SuccessWhen;
-use crate::env::{Env, EnvError};
+use crate::env::{Env, EnvError, State};
 use crate::reward::stats::RewardStats;
-use crate::reward::{RewardError, RewardOut, ScriptProgram};
+use crate::reward::{Reward, RewardError, RewardOut, ScriptProgram};
 use thiserror::Error;
 
 /// What the check of one program found.
@@ -69,10 +69,75 @@ pub enum CheckError {
     Invalid(String),
 }
 
+/// One reward as the check drives it, a state at a time.
+trait Checked {
+    fn reward(&mut self, s: &State, out: &mut RewardOut) -> Result<(), RewardError>;
+    fn success(&mut self, s: &State) -> Result<Option<bool>, RewardError>;
+    fn end_episode(&mut self);
+}
+
+impl Checked for ScriptProgram {
+    fn reward(&mut self, s: &State, out: &mut RewardOut) -> Result<(), RewardError> {
+        self.reward_into(s, out)
+    }
+
+    fn success(&mut self, s: &State) -> Result<Option<bool>, RewardError> {
+        ScriptProgram::success(self, s)
+    }
+
+    fn end_episode(&mut self) {}
+}
+
+/// A [`Reward`] evaluated one state at a time, with the success predicate of another
+/// (a reward file defines none: the env's own program judges success).
+struct WithSuccess<'a> {
+    reward: &'a mut dyn Reward,
+    success: &'a mut dyn Reward,
+}
+
+impl Checked for WithSuccess<'_> {
+    fn reward(&mut self, s: &State, out: &mut RewardOut) -> Result<(), RewardError> {
+        self.reward
+            .eval_batch(std::slice::from_ref(s), std::slice::from_mut(out))
+    }
+
+    fn success(&mut self, s: &State) -> Result<Option<bool>, RewardError> {
+        let mut ok = [None];
+        self.success
+            .success_batch(std::slice::from_ref(s), &mut ok)?;
+        Ok(ok[0])
+    }
+
+    fn end_episode(&mut self) {
+        self.reward.end_episodes(&[true]);
+    }
+}
+
 /// Run `program` on `steps` uniform-random steps of `env` reset with `seed`.
 pub fn check_program(
     env: &mut Env,
     program: &mut ScriptProgram,
+    steps: u64,
+    seed: u64,
+) -> Result<CheckReport, CheckError> {
+    run_check(env, program, steps, seed)
+}
+
+/// Run any [`Reward`] (such as a reward file's) on `steps` uniform-random steps of
+/// `env` reset with `seed`, one state at a time; `success` judges the episodes.
+pub fn check_reward(
+    env: &mut Env,
+    reward: &mut dyn Reward,
+    success: &mut dyn Reward,
+    steps: u64,
+    seed: u64,
+) -> Result<CheckReport, CheckError> {
+    run_check(env, &mut WithSuccess { reward, success }, steps, seed)
+}
+
+fn run_check(
+    env: &mut Env,
+    program: &mut impl Checked,
     steps: u64,
     seed: u64,
 ) -> Result<CheckReport, CheckError> {
@@ -83,17 +148,17 @@ pub fn check_program(
     let mut stats = RewardStats::default();
     let mut out = RewardOut::default();
     let (mut episodes, mut successes, mut hit) = (0u64, 0u64, false);
+    let mut has_success = false;
     let at = |step: u64| move |cause| CheckError::Reward { cause, step, seed };
     env.reset(Some(seed))?;
     for step in 0..steps {
         let action = env.sample_action();
         let (_, flags) = env.step(&action)?;
-        program
-            .reward_into(env.state(), &mut out)
-            .map_err(at(step))?;
+        program.reward(env.state(), &mut out).map_err(at(step))?;
         stats.push(&out);
         let ok = program.success(env.state()).map_err(at(step))?;
         if let Some(ok) = ok {
+            has_success = true;
             match success_when {
                 SuccessWhen::Any => hit |= ok,
                 SuccessWhen::End => hit = ok,
@@ -103,6 +168,7 @@ pub fn check_program(
             episodes += 1;
             successes += hit as u64;
             hit = false;
+            program.end_episode();
             env.reset(None)?;
         }
     }
@@ -111,7 +177,7 @@ pub fn check_program(
         seed,
         episodes,
         successes,
-        has_success: program.has_success(),
+        has_success,
         stats,
     })
 }

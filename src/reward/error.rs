@@ -1,5 +1,6 @@
 //! `RewardError`: everything that can go wrong compiling or running a reward.
 
+use crate::reward::composite::FileError;
 use thiserror::Error;
 
 /// An error from compiling or evaluating a reward. Every variant names the program; those
@@ -124,6 +125,25 @@ pub enum RewardError {
         /// What is wrong.
         message: String,
     },
+    /// An invalid reward file (`.toml`), located by file, table and key.
+    #[error(transparent)]
+    File(Box<FileError>),
+    /// A reward file (`.toml`) given where only one `.luau` program is accepted.
+    #[error(
+        "{path}: reward files (.toml) are not supported here: this takes one .luau program (reward files work with train, eval, rollout and reward check)"
+    )]
+    NotAProgram {
+        /// The file.
+        path: String,
+    },
+    /// A checkpoint's reward state that does not fit the reward (another file).
+    #[error("{reward}: saved reward state does not fit: {message}")]
+    State {
+        /// The reward's name.
+        reward: String,
+        /// What differs.
+        message: String,
+    },
     /// An error of the interpreter itself (not expected from any program).
     #[error("{program}: interpreter error: {message}")]
     Vm {
@@ -132,6 +152,12 @@ pub enum RewardError {
         /// The underlying message.
         message: String,
     },
+}
+
+impl From<FileError> for RewardError {
+    fn from(e: FileError) -> Self {
+        RewardError::File(Box::new(e))
+    }
 }
 
 fn fmt_line(line: Option<u32>) -> String {
@@ -163,7 +189,9 @@ impl RewardError {
             | RewardError::MissingFunction { program, .. }
             | RewardError::LayoutMismatch { program, .. }
             | RewardError::Vm { program, .. } => program,
-            RewardError::Io { path, .. } => path,
+            RewardError::Io { path, .. } | RewardError::NotAProgram { path } => path,
+            RewardError::File(e) => &e.file,
+            RewardError::State { reward, .. } => reward,
             RewardError::Template { template, .. } => template,
             RewardError::Param { source_name, .. } => source_name,
         }
@@ -173,6 +201,7 @@ impl RewardError {
     pub fn line(&self) -> Option<u32> {
         match self {
             RewardError::Syntax { line, .. } => Some(*line),
+            RewardError::File(e) => e.loc.position.and_then(|(l, _)| u32::try_from(l).ok()),
             RewardError::UnknownName { line, .. }
             | RewardError::Runtime { line, .. }
             | RewardError::Budget { line, .. }

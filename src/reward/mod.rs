@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod clip;
+pub mod composite;
 mod error;
 mod lint;
 mod luau_api;
@@ -19,7 +20,7 @@ pub use error::RewardError;
 pub use luau_api::Limits;
 pub use params::{ParamValue, Params};
 pub use pool::ScriptReward;
-pub use program_file::{builtin_path, load_program};
+pub use program_file::{builtin_path, is_reward_file, load_program, load_reward};
 pub use script::ScriptProgram;
 pub use suggest::{edit_distance, unknown_name_message};
 
@@ -77,4 +78,21 @@ pub trait Reward: Send {
         states: &[State],
         out: &mut [Option<bool>],
     ) -> Result<(), RewardError>;
+
+    /// Episodes ended: `done[i]` is true for the envs whose episode ended at the last
+    /// evaluated step (per-episode state such as subgoal progress starts over).
+    fn end_episodes(&mut self, _done: &[bool]) {}
+
+    /// The policy was updated (constraint multipliers take their step).
+    fn end_update(&mut self) {}
+
+    /// State a resumed run needs to continue bit for bit (`Null` when there is none).
+    fn save_state(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+
+    /// Restore what [`Reward::save_state`] returned.
+    fn load_state(&mut self, _state: serde_json::Value) -> Result<(), RewardError> {
+        Ok(())
+    }
 }

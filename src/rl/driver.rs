@@ -147,10 +147,13 @@ impl EnvDriver {
                 o.components.clear();
             }
         }
+        for (e, f) in self.ended.iter_mut().zip(&self.flags) {
+            *e = f.terminated || f.truncated;
+        }
+        if self.use_program {
+            self.reward.end_episodes(&self.ended);
+        }
         if let Some(clip) = &mut self.clip {
-            for (e, f) in self.ended.iter_mut().zip(&self.flags) {
-                *e = f.terminated || f.truncated;
-            }
             let terms = clip
                 .step(&b.states, &self.ended)
                 .map_err(RlError::ClipStep)?;
@@ -202,6 +205,22 @@ impl EnvDriver {
             std::mem::take(&mut self.finished),
             std::mem::take(&mut self.components),
         )
+    }
+
+    /// The policy was updated: the reward takes its per-update step (constraint
+    /// multipliers).
+    pub fn end_update(&mut self) {
+        self.reward.end_update();
+    }
+
+    /// The reward's own state for checkpoints ([`Reward::save_state`]).
+    pub fn reward_state(&self) -> serde_json::Value {
+        self.reward.save_state()
+    }
+
+    /// Restore the reward's own state from a checkpoint.
+    pub fn load_reward_state(&mut self, state: serde_json::Value) -> Result<(), RlError> {
+        self.reward.load_state(state).map_err(RlError::Reward)
     }
 
     /// Everything needed to continue bit for bit (envs, observations, running episodes).

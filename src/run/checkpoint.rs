@@ -10,6 +10,10 @@ use crate::fs::write_atomic;
 use crate::rl::{Actor, EnvDriver, Learner};
 use crate::run::{BestPolicy, RunError};
 
+/// File of a checkpoint holding the reward's own state (constraint multipliers,
+/// normalizers, subgoal progress), when it has one.
+const REWARD_STATE: &str = "reward.json";
+
 /// Small metadata of a checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CheckpointMeta {
@@ -49,6 +53,12 @@ pub(crate) fn write(
     let state = bincode::serde::encode_to_vec(drv.save()?, bincode::config::standard())
         .map_err(RunError::encode(tmp.join("driver.bin")))?;
     write("driver.bin", &state)?;
+    let reward = drv.reward_state();
+    if !reward.is_null() {
+        let json =
+            serde_json::to_vec_pretty(&reward).map_err(RunError::encode(tmp.join(REWARD_STATE)))?;
+        write(REWARD_STATE, &json)?;
+    }
     let actor =
         serde_json::to_vec(&learner.actor()).map_err(RunError::encode(tmp.join("actor.json")))?;
     write("actor.json", &actor)?;
@@ -119,6 +129,10 @@ pub(crate) fn restore(
     let (state, _) = bincode::serde::decode_from_slice(&state, bincode::config::standard())
         .map_err(RunError::parse(path))?;
     drv.load(state)?;
+    let path = ck.join(REWARD_STATE);
+    if path.is_file() {
+        drv.load_reward_state(read_json(&path)?)?;
+    }
     let meta: CheckpointMeta = read_json(&ck.join("meta.json"))?;
     Ok(Resumed {
         wall_s: meta.wall_s,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::env::{AssetRoots, StateLayout, VecEnv};
-use crate::reward::{ScriptReward, load_program};
+use crate::reward::{ScriptReward, load_program, load_reward};
 use crate::rl::ppo::Ppo;
 use crate::rl::sac::Sac;
 use crate::rl::{EnvDriver, Learner};
@@ -22,7 +22,7 @@ pub(crate) fn driver(cfg: &RunConfig, n: usize, seed: u64) -> Result<EnvDriver, 
     let venv = VecEnv::new(&cfg.env.to_string_lossy(), &roots, n, None)?;
     let layout = venv.compiled().layout.clone();
     let when = venv.compiled().spec.rewards.success_when;
-    let reward = script(&cfg.reward, &layout)?;
+    let reward = load_reward(&cfg.reward, &venv.envs()[0])?;
     let success = script(&cfg.success, &layout)?;
     let term = match &cfg.clip {
         Some(c) => Some((c.term(&venv.envs()[0], n)?, c.program)),

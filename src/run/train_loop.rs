@@ -79,6 +79,7 @@ pub fn train(
             update: learner.update() + 1,
             source: Box::new(e),
         })?;
+        drv.end_update();
         let (eps, comps) = drv.take_stats();
         reached = returns.push(&eps, learner.as_ref(), wall(&start));
         let secs = t.elapsed().as_secs_f64();
@@ -150,7 +151,12 @@ fn create_run_dir(cfg: &RunConfig, dir: &Path) -> Result<(), RunError> {
     // The programs as they were when the run started (config.toml names the files).
     let programs = dir.join("programs");
     std::fs::create_dir_all(&programs).map_err(RunError::io("creating", &programs))?;
-    for (src, name) in [(&cfg.reward, "reward.luau"), (&cfg.success, "success.luau")] {
+    let reward_name = if crate::reward::is_reward_file(&cfg.reward) {
+        "reward.toml"
+    } else {
+        "reward.luau"
+    };
+    for (src, name) in [(&cfg.reward, reward_name), (&cfg.success, "success.luau")] {
         let text = std::fs::read(src).map_err(RunError::io("reading", src))?;
         write_atomic(&programs.join(name), &text)?;
     }
