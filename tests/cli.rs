@@ -175,7 +175,9 @@ fn reward_prompt_documents_the_env_and_task() {
         .stdout(predicate::str::contains("\"fingertip\": robot link"))
         .stdout(predicate::str::contains("s.task.target (vec3"))
         .stdout(predicate::str::contains("driven by s.action[1]"))
-        .stdout(predicate::str::contains("tolerance(x, lo, hi, margin)"));
+        .stdout(predicate::str::contains(
+            "tolerance(x, lo, hi, margin, value_at_margin, sigmoid)",
+        ));
 }
 
 #[test]

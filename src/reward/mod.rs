@@ -20,7 +20,9 @@ pub use error::RewardError;
 pub use luau_api::Limits;
 pub use params::{ParamValue, Params};
 pub use pool::ScriptReward;
-pub use program_file::{builtin_path, is_reward_file, load_program, load_reward};
+pub use program_file::{
+    builtin_path, is_reward_file, load_program, load_program_with, load_reward,
+};
 pub use script::ScriptProgram;
 pub use suggest::{edit_distance, unknown_name_message};
 

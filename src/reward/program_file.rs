@@ -5,16 +5,26 @@ use std::path::{Path, PathBuf};
 
 use crate::env::{AssetRoots, Env, StateLayout};
 use crate::reward::composite::{CompositeReward, read_plan};
-use crate::reward::{Reward, RewardError, ScriptProgram, ScriptReward};
+use crate::reward::{Limits, Reward, RewardError, ScriptProgram, ScriptReward};
 
 /// Path of the program `stem` in the rewards directory (`rewards/<stem>.luau`).
 pub fn builtin_path(roots: &AssetRoots, stem: &str) -> PathBuf {
     roots.rewards.join(format!("{stem}.luau"))
 }
 
-/// Read and compile a program file for an env's State layout; the program is named by
-/// its file name in every error. A reward file (`.toml`) is refused: see [`load_reward`].
+/// Read and compile a program file for an env's State layout, with the default sandbox
+/// [`Limits`]; the program is named by its file name in every error. A reward file
+/// (`.toml`) is refused: see [`load_reward`].
 pub fn load_program(path: &Path, layout: &StateLayout) -> Result<ScriptProgram, RewardError> {
+    load_program_with(path, layout, Limits::default())
+}
+
+/// [`load_program`] with explicit sandbox limits (a reward file's `[limits]`).
+pub fn load_program_with(
+    path: &Path,
+    layout: &StateLayout,
+    limits: Limits,
+) -> Result<ScriptProgram, RewardError> {
     if is_reward_file(path) {
         return Err(RewardError::NotAProgram {
             path: path.display().to_string(),
@@ -28,7 +38,7 @@ pub fn load_program(path: &Path, layout: &StateLayout) -> Result<ScriptProgram, 
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    ScriptProgram::compile(&name, &source, layout)
+    ScriptProgram::compile_with(&name, &source, layout, limits)
 }
 
 /// Whether `path` names a reward file (`.toml`) rather than one program.

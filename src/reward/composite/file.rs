@@ -9,6 +9,7 @@ use super::constraint::Bounds;
 use super::ensemble::{Aggregate, Aggregator};
 use super::error::{FileError, Loc};
 use super::transform::{Normalizer, Transform};
+use crate::reward::Limits;
 
 /// Learning rate of a constraint's multiplier when the file gives none.
 pub const DEFAULT_LAMBDA_LR: f64 = 0.1;
@@ -27,7 +28,26 @@ struct RewardFile {
     constraints: Vec<ConstraintSpec>,
     #[serde(default)]
     subgoals: Vec<SubgoalSpec>,
+    limits: Option<LimitsSpec>,
 }
+
+/// `[limits]`: the sandbox budget of every program in the file, per call.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsSpec {
+    /// Operations (loop iterations and calls): the deterministic bound.
+    ops: Option<S<u64>>,
+    /// VM memory in MiB.
+    memory_mb: Option<S<u64>>,
+    /// The wall-clock backstop in milliseconds.
+    call_ms: Option<S<u64>>,
+}
+
+/// The most a reward file may raise each budget to: generous for any reward, and still
+/// a bound on a program that loops or hoards.
+const MAX_OPS: u64 = 100_000_000;
+const MAX_MEMORY_MB: u64 = 4096;
+const MAX_CALL_MS: u64 = 60_000;
 
 /// `transform = "..."` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -133,6 +153,8 @@ pub struct SubgoalPlan {
 pub struct Plan {
     /// The file as named in messages.
     pub file: String,
+    /// The sandbox limits of its programs (the defaults where `[limits]` is silent).
+    pub limits: Limits,
     /// Terms, then ensembles, in file order.
     pub sources: Vec<SourcePlan>,
     /// Constraints in file order.
@@ -263,12 +285,41 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, c)| self.constraint(&format!("constraints[{i}]"), c, &names))
             .collect::<Result<Vec<_>, _>>()?;
+        let limits = match &raw.limits {
+            Some(l) => self.limits(l)?,
+            None => Limits::default(),
+        };
         Ok(Plan {
             file: self.file.to_string(),
+            limits,
             sources,
             constraints,
             subgoals,
         })
+    }
+
+    /// `[limits]`: each given budget in 1..=its maximum.
+    fn limits(&self, l: &LimitsSpec) -> Result<Limits, FileError> {
+        let mut limits = Limits::default();
+        let check = |key: &str, v: &S<u64>, max: u64| {
+            let n = *v.get_ref();
+            if (1..=max).contains(&n) {
+                Ok(n)
+            } else {
+                Err(self.err("limits", key, v, format!("expected 1 to {max}, found {n}")))
+            }
+        };
+        if let Some(v) = &l.ops {
+            limits.max_ops = check("ops", v, MAX_OPS)?;
+        }
+        if let Some(v) = &l.memory_mb {
+            limits.memory_bytes = (check("memory_mb", v, MAX_MEMORY_MB)? as usize) << 20;
+        }
+        if let Some(v) = &l.call_ms {
+            limits.max_call_time =
+                std::time::Duration::from_millis(check("call_ms", v, MAX_CALL_MS)?);
+        }
+        Ok(limits)
     }
 
     /// Names are component prefixes: non-empty, without `/`, each used once.

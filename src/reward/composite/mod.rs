@@ -31,7 +31,7 @@ pub use transform::{Normalizer, Transform, log_sigmoid};
 use serde::{Deserialize, Serialize};
 
 use crate::env::{State, StateLayout};
-use crate::reward::{Reward, RewardError, RewardOut, ScriptReward, load_program};
+use crate::reward::{Reward, RewardError, RewardOut, ScriptReward, load_program_with};
 
 /// Names no term, ensemble or subgoal may take: the prefixes of the components the
 /// constraints and subgoals log.
@@ -84,7 +84,7 @@ impl CompositeReward {
     /// Compile every program of `plan` against `layout`.
     pub fn build(plan: Plan, layout: &StateLayout) -> Result<Self, RewardError> {
         let compile = |p: &std::path::Path| -> Result<ScriptReward, RewardError> {
-            ScriptReward::from_program(load_program(p, layout)?)
+            ScriptReward::from_program(load_program_with(p, layout, plan.limits)?)
         };
         let sources = plan
             .sources

@@ -265,3 +265,38 @@ fn saved_state_resumes_bit_exactly() {
     let fresh = serde_json::json!({"normalizers": [], "multipliers": [], "subgoal_progress": []});
     assert!(resumed.load_state(fresh).is_err());
 }
+
+#[test]
+fn limits_set_every_programs_budget_and_are_checked() {
+    // A loop of 50k iterations: within the default budget (200k operations), not 10k.
+    let busy =
+        "function reward(s)\n  local x = 0\n  for i = 1, 50000 do x = x + i end\n  return x\nend";
+    let term = "[[terms]]\nname = \"t\"\nprogram = \"busy.luau\"\n";
+    let eval = |text: &str| {
+        let (dir, env) = setup(&[("busy.luau", busy), ("r.toml", text)]);
+        let mut r = load_reward(&dir.path().join("r.toml"), &env)?;
+        let mut out = vec![RewardOut::default()];
+        r.eval_batch(std::slice::from_ref(env.state()), &mut out)
+    };
+    assert!(eval(term).is_ok());
+    let e = eval(&format!("[limits]\nops = 10000\n{term}"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("10000 operations") && e.contains("busy.luau"),
+        "{e}"
+    );
+    assert!(eval(&format!("[limits]\nops = 1000000\nmemory_mb = 16\n{term}")).is_ok());
+    let msg = load_error("[limits]\nops = 0\n[[terms]]\nname = \"t\"\nprogram = \"ab.luau\"\n");
+    assert_names(
+        &msg,
+        &[
+            "r.toml:2:7",
+            "limits",
+            "key `ops`",
+            "expected 1 to 100000000",
+        ],
+    );
+    let msg = load_error("[limits]\nseconds = 3\n[[terms]]\nname = \"t\"\nprogram = \"ab.luau\"\n");
+    assert_names(&msg, &["limits", "unknown field `seconds`"]);
+}
