@@ -1,5 +1,6 @@
 //! Bounded fuzzing on stable Rust: random and mutated untrusted inputs (env specs, robot
-//! files, reward programs and the states they read, LLM replies, batch files) must give
+//! files, reward programs and the states they read, reward files, LLM replies, batch
+//! files) must give
 //! a value or an error, never a panic or a hang.
 //!
 //! Each property runs `REWARDSMITH_FUZZ_CASES` cases (default 64, seconds in CI); run
@@ -13,7 +14,7 @@ use proptest::prelude::*;
 use rewardsmith::env::{
     BodyState, Env, EnvSpec, JointInfo, JointKind, JointState, State, StateLayout, TaskParamInfo,
 };
-use rewardsmith::reward::{Limits, ScriptProgram};
+use rewardsmith::reward::{Limits, RewardOut, ScriptProgram, load_reward};
 use rewardsmith::run::batch::Plan;
 use rewardsmith::synth::extract::extract_program;
 use std::path::Path;
@@ -255,6 +256,32 @@ proptest! {
         }
     }
 
+    /// Reward files stitched from valid and invalid tables and keys load (and evaluate)
+    /// or fail with an error.
+    #[test]
+    fn reward_files_are_rewards_or_errors(
+        valid_start in any::<bool>(),
+        lines in prop::collection::vec(prop::sample::select(REWARD_FILE), 0..14),
+    ) {
+        // Half the files start with a valid term, so the random rest often loads.
+        let start = if valid_start { "[[terms]]\nname = \"t\"\nprogram = \"a.luau\"\n" } else { "" };
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.luau", "function reward(s) return { x = s.joint('slider').q } end\nfunction success(s) return true end");
+        write(dir.path(), "b.luau", "function reward(s) return 0/0 end");
+        let file = write(dir.path(), "r.toml", &format!("{start}{}", lines.join("\n")));
+        let roots = repo_roots();
+        let mut env = Env::load("cartpole", &roots).unwrap();
+        env.reset(Some(0)).unwrap();
+        if let Ok(mut r) = load_reward(&file, &env) {
+            let mut out = vec![RewardOut::default()];
+            let _ = r.eval_batch(std::slice::from_ref(env.state()), &mut out);
+            r.end_episodes(&[true]);
+            r.end_update();
+            let saved = r.save_state();
+            let _ = r.load_state(saved);
+        }
+    }
+
     /// Batch files stitched from valid and invalid keys load or fail with an error.
     #[test]
     fn batch_files_are_plans_or_errors(
@@ -367,6 +394,50 @@ const REPLY: &[&str] = &[
     "<think>",
     "</think>",
     "\r\n",
+];
+
+/// Lines of reward files.
+const REWARD_FILE: &[&str] = &[
+    "[[terms]]",
+    "name = \"t\"",
+    "name = \"u\"",
+    "name = \"\"",
+    "name = \"a/b\"",
+    "program = \"a.luau\"",
+    "program = \"b.luau\"",
+    "program = \"missing.luau\"",
+    "weight = 2.0",
+    "weight = nan",
+    "weight = -inf",
+    "transform = \"lsc\"",
+    "transform = \"normalize\"",
+    "transform = \"clip\"",
+    "r_ref = 0.5",
+    "lo = 1.0",
+    "hi = -1.0",
+    "[[ensembles]]",
+    "programs = [\"a.luau\", \"a.luau\"]",
+    "programs = []",
+    "aggregate = \"uwo\"",
+    "aggregate = \"max\"",
+    "k = -1",
+    "[[constraints]]",
+    "component = \"t/x\"",
+    "component = \"nope\"",
+    "max = 0.3",
+    "min = 1e308",
+    "lr = 0",
+    "[[subgoals]]",
+    "bonus = 10.0",
+    "bonus = inf",
+    "[limits]",
+    "ops = 0",
+    "ops = 5000",
+    "memory_mb = 1",
+    "call_ms = 99999999",
+    "clip = { goal = \"up\" }",
+    "[",
+    "= 1",
 ];
 
 /// Lines of batch files.
