@@ -413,6 +413,8 @@ const REWARD_FILE: &[&str] = &[
     "transform = \"normalize\"",
     "transform = \"clip\"",
     "r_ref = 0.5",
+    "r_ref_quantile = 0.5",
+    "r_ref_quantile = 2",
     "lo = 1.0",
     "hi = -1.0",
     "[[ensembles]]",

@@ -54,6 +54,7 @@ pub fn load_reward(path: &Path, env: &Env) -> Result<Box<dyn Reward>, RewardErro
     let layout = &env.compiled().layout;
     if is_reward_file(path) {
         let mut r = CompositeReward::build(read_plan(path)?, layout)?;
+        r.calibrate(env)?;
         r.probe(env.state())?;
         Ok(Box::new(r))
     } else {

@@ -69,6 +69,7 @@ struct TermSpec {
     weight: Option<S<f64>>,
     transform: Option<S<TransformKind>>,
     r_ref: Option<S<f64>>,
+    r_ref_quantile: Option<S<f64>>,
     lo: Option<S<f64>>,
     hi: Option<S<f64>>,
 }
@@ -84,6 +85,7 @@ struct EnsembleSpec {
     weight: Option<S<f64>>,
     transform: Option<S<TransformKind>>,
     r_ref: Option<S<f64>>,
+    r_ref_quantile: Option<S<f64>>,
     lo: Option<S<f64>>,
     hi: Option<S<f64>>,
 }
@@ -120,6 +122,9 @@ pub struct SourcePlan {
     pub weight: f64,
     /// Transform of the raw value.
     pub transform: Transform,
+    /// `lsc` with `r_ref_quantile = q`: r_ref is still to be taken as the q-quantile of
+    /// the raw value under the random reference policy (see `CompositeReward::calibrate`).
+    pub r_ref_quantile: Option<f64>,
 }
 
 /// A constraint, checked.
@@ -426,12 +431,19 @@ impl Checker<'_> {
                 return Err(self.err(table, "name", &t.name, "a term needs a `program`"));
             }
         };
+        let (transform, r_ref_quantile) = self.transform(
+            table,
+            &t.name,
+            &t.transform,
+            [&t.r_ref, &t.r_ref_quantile, &t.lo, &t.hi],
+        )?;
         Ok(SourcePlan {
             name: t.name.get_ref().clone(),
             programs: vec![program],
             aggregate: None,
             weight: self.finite(table, "weight", &t.weight, 1.0)?,
-            transform: self.transform(table, &t.name, &t.transform, [&t.r_ref, &t.lo, &t.hi])?,
+            transform,
+            r_ref_quantile,
         })
     }
 
@@ -460,32 +472,46 @@ impl Checker<'_> {
                 return Err(self.err(table, "k", ks, format!("expected k ≥ 0, found {k}")));
             }
         }
+        let (transform, r_ref_quantile) = self.transform(
+            table,
+            &e.name,
+            &e.transform,
+            [&e.r_ref, &e.r_ref_quantile, &e.lo, &e.hi],
+        )?;
         Ok(SourcePlan {
             name: e.name.get_ref().clone(),
             programs,
             aggregate: Some(Aggregator { kind, k }),
             weight: self.finite(table, "weight", &e.weight, 1.0)?,
-            transform: self.transform(table, &e.name, &e.transform, [&e.r_ref, &e.lo, &e.hi])?,
+            transform,
+            r_ref_quantile,
         })
     }
 
-    /// The transform from `transform` and its parameters `[r_ref, lo, hi]`; a
-    /// parameter the transform does not take is an error.
+    /// The transform from `transform` and its parameters `[r_ref, r_ref_quantile, lo,
+    /// hi]`, with the quantile still to calibrate; a parameter the transform does not
+    /// take is an error.
     fn transform(
         &self,
         table: &str,
         name: &S<String>,
         kind: &Option<S<TransformKind>>,
-        [r_ref, lo, hi]: [&Option<S<f64>>; 3],
-    ) -> Result<Transform, FileError> {
+        [r_ref, quantile, lo, hi]: [&Option<S<f64>>; 4],
+    ) -> Result<(Transform, Option<f64>), FileError> {
         let k = kind.as_ref().map_or(TransformKind::None, |k| *k.get_ref());
         let takes = |key: &str| {
             matches!(
                 (k, key),
-                (TransformKind::Lsc, "r_ref") | (TransformKind::Clip, "lo" | "hi")
+                (TransformKind::Lsc, "r_ref" | "r_ref_quantile")
+                    | (TransformKind::Clip, "lo" | "hi")
             )
         };
-        for (key, v) in [("r_ref", r_ref), ("lo", lo), ("hi", hi)] {
+        for (key, v) in [
+            ("r_ref", r_ref),
+            ("r_ref_quantile", quantile),
+            ("lo", lo),
+            ("hi", hi),
+        ] {
             if let Some(v) = v
                 && !takes(key)
             {
@@ -509,20 +535,48 @@ impl Checker<'_> {
             FileError::new(
                 self.file,
                 at,
-                format!("transform = \"{what}\" needs `{key}`"),
+                format!(
+                    "transform = \"{what}\" needs `{key}`{}",
+                    if what == "lsc" {
+                        " or `r_ref_quantile`"
+                    } else {
+                        ""
+                    }
+                ),
             )
         };
         Ok(match k {
-            TransformKind::None => Transform::None,
-            TransformKind::Normalize => Transform::Normalize(Normalizer::default()),
-            TransformKind::Lsc => {
-                if r_ref.is_none() {
-                    return Err(missing("r_ref", "lsc"));
+            TransformKind::None => (Transform::None, None),
+            TransformKind::Normalize => (Transform::Normalize(Normalizer::default()), None),
+            TransformKind::Lsc => match (r_ref, quantile) {
+                (Some(_), None) => (
+                    Transform::Lsc {
+                        r_ref: self.finite(table, "r_ref", r_ref, 0.0)?,
+                    },
+                    None,
+                ),
+                (None, Some(q)) => {
+                    let v = *q.get_ref();
+                    if !(v > 0.0 && v < 1.0) {
+                        return Err(self.err(
+                            table,
+                            "r_ref_quantile",
+                            q,
+                            format!("expected a quantile strictly between 0 and 1, found {v}"),
+                        ));
+                    }
+                    (Transform::Lsc { r_ref: 0.0 }, Some(v))
                 }
-                Transform::Lsc {
-                    r_ref: self.finite(table, "r_ref", r_ref, 0.0)?,
+                (Some(_), Some(q)) => {
+                    return Err(self.err(
+                        table,
+                        "r_ref_quantile",
+                        q,
+                        "give `r_ref` or `r_ref_quantile`, not both",
+                    ));
                 }
-            }
+                (None, None) => return Err(missing("r_ref", "lsc")),
+            },
             TransformKind::Clip => {
                 let (Some(lo_s), Some(_)) = (lo, hi) else {
                     return Err(missing(if lo.is_none() { "lo" } else { "hi" }, "clip"));
@@ -532,7 +586,7 @@ impl Checker<'_> {
                 if l > h {
                     return Err(self.err(table, "lo", lo_s, format!("lo {l} is above hi {h}")));
                 }
-                Transform::Clip { lo: l, hi: h }
+                (Transform::Clip { lo: l, hi: h }, None)
             }
         })
     }

@@ -30,8 +30,10 @@ pub use transform::{Normalizer, Transform, log_sigmoid};
 
 use serde::{Deserialize, Serialize};
 
-use crate::env::{State, StateLayout};
+use crate::env::{Env, EnvError, State, StateLayout};
 use crate::reward::{Reward, RewardError, RewardOut, ScriptReward, load_program_with};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// Names no term, ensemble or subgoal may take: the prefixes of the components the
 /// constraints and subgoals log.
@@ -47,7 +49,15 @@ struct Source {
     aggregate: Option<Aggregator>,
     weight: f64,
     transform: Transform,
+    /// `lsc`'s r_ref still to be taken as this quantile (see [`CompositeReward::calibrate`]).
+    r_ref_quantile: Option<f64>,
 }
+
+/// Steps of the uniform random policy whose raw term values give `r_ref_quantile`.
+pub const REFERENCE_STEPS: usize = 2000;
+
+/// Seed of that reference rollout (env and action sampling).
+const REFERENCE_SEED: u64 = 0;
 
 /// A constraint with its multiplier.
 struct Constraint {
@@ -110,6 +120,7 @@ impl CompositeReward {
                     aggregate: s.aggregate,
                     weight: s.weight,
                     transform: s.transform,
+                    r_ref_quantile: s.r_ref_quantile,
                 })
             })
             .collect::<Result<Vec<_>, RewardError>>()?;
@@ -175,6 +186,51 @@ impl CompositeReward {
             .into());
         }
         self.set_state(saved);
+        Ok(())
+    }
+
+    /// Sets each `lsc` term's `r_ref_quantile = q` reference: the q-quantile (linear
+    /// interpolation) of its raw value over [`REFERENCE_STEPS`] steps of a uniformly
+    /// random policy on a copy of `env` (Wang et al. 2024 take r_ref as a quantile of the
+    /// reward under a reference policy). Deterministic: a fixed seed.
+    pub fn calibrate(&mut self, env: &Env) -> Result<(), RewardError> {
+        if self.sources.iter().all(|s| s.r_ref_quantile.is_none()) {
+            return Ok(());
+        }
+        let file = self.file.clone();
+        let fail = |e: EnvError| -> RewardError {
+            let loc = Loc::new("top level", None, "", None);
+            let msg = format!("rolling out the random reference policy for r_ref_quantile: {e}");
+            FileError::new(&file, loc, msg).into()
+        };
+        let mut env = env.duplicate().map_err(fail)?;
+        env.reset(Some(REFERENCE_SEED)).map_err(fail)?;
+        let space = env.compiled().action_space.clone();
+        let mut rng = ChaCha8Rng::seed_from_u64(REFERENCE_SEED);
+        let mut states = Vec::with_capacity(REFERENCE_STEPS);
+        for _ in 0..REFERENCE_STEPS {
+            let (_, flags) = env.step(&space.sample(&mut rng)).map_err(fail)?;
+            states.push(env.state().clone());
+            if flags.terminated || flags.truncated {
+                env.reset(None).map_err(fail)?;
+            }
+        }
+        let saved = self.state();
+        let mut outs = vec![RewardOut::default(); states.len()];
+        self.eval_batch(&states, &mut outs)?;
+        self.set_state(saved);
+        for s in &mut self.sources {
+            let Some(q) = s.r_ref_quantile else { continue };
+            let mut raw: Vec<f64> = outs
+                .iter()
+                .filter_map(|o| o.components.iter().find(|(k, _)| *k == s.raw_name))
+                .map(|(_, v)| *v)
+                .filter(|v| v.is_finite())
+                .collect();
+            if let Transform::Lsc { r_ref } = &mut s.transform {
+                *r_ref = quantile(&mut raw, q).unwrap_or(0.0);
+            }
+        }
         Ok(())
     }
 
@@ -381,3 +437,16 @@ impl Reward for CompositeReward {
 
 #[cfg(test)]
 mod tests;
+
+/// The `q`-quantile of `values` with linear interpolation between order statistics
+/// (NumPy's default); `None` when empty.
+fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let pos = q * (values.len() - 1) as f64;
+    let (lo, frac) = (pos.floor() as usize, pos.fract());
+    let hi = (lo + 1).min(values.len() - 1);
+    Some(values[lo] + frac * (values[hi] - values[lo]))
+}

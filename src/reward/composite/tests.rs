@@ -300,3 +300,43 @@ fn limits_set_every_programs_budget_and_are_checked() {
     let msg = load_error("[limits]\nseconds = 3\n[[terms]]\nname = \"t\"\nprogram = \"ab.luau\"\n");
     assert_names(&msg, &["limits", "unknown field `seconds`"]);
 }
+
+#[test]
+fn quantile_interpolates_between_order_statistics() {
+    let mut v = [4.0, 1.0, 3.0, 2.0];
+    assert_eq!(super::quantile(&mut v, 0.5), Some(2.5));
+    assert_eq!(super::quantile(&mut v, 0.25), Some(1.75));
+    assert_eq!(super::quantile(&mut v, 1.0), Some(4.0));
+    assert_eq!(super::quantile(&mut [], 0.5), None);
+}
+
+#[test]
+fn r_ref_quantile_is_taken_under_the_random_reference_policy() {
+    let term = |q: &str, program: &str| {
+        format!(
+            "[[terms]]\nname = \"t\"\nprogram = \"{program}\"\ntransform = \"lsc\"\nr_ref_quantile = {q}\n"
+        )
+    };
+    let value = |text: &str| {
+        let (dir, env) = setup(&[("four.luau", FOUR), ("x.luau", CART_X), ("r.toml", text)]);
+        let mut r = load_reward(&dir.path().join("r.toml"), &env).expect("loads");
+        let mut out = vec![RewardOut::default()];
+        r.eval_batch(std::slice::from_ref(env.state()), &mut out)
+            .expect("evaluates");
+        out[0].total
+    };
+    // A constant term: every quantile is the constant, so the term sits at log σ(0).
+    assert!((value(&term("0.3", "four.luau")) - 0.5f64.ln()).abs() < 1e-12);
+    // A state-dependent one: a lower quantile is a lower reference, a higher value.
+    let (low, high) = (
+        value(&term("0.05", "x.luau")),
+        value(&term("0.95", "x.luau")),
+    );
+    assert!(low > high, "{low} vs {high}");
+    let msg = load_error(&format!("{}r_ref = 1.0\n", term("0.5", "ab.luau")));
+    assert_names(&msg, &["terms[0]", "not both"]);
+    let msg = load_error(&term("1.0", "ab.luau"));
+    assert_names(&msg, &["key `r_ref_quantile`", "strictly between 0 and 1"]);
+    let msg = load_error("[[terms]]\nname = \"t\"\nprogram = \"ab.luau\"\nr_ref_quantile = 0.5\n");
+    assert_names(&msg, &["does not apply"]);
+}
