@@ -480,6 +480,7 @@ fn state_with(v: &[f64]) -> State {
             child: 1,
         }],
         actuators: vec!["hinge".into()],
+        action_ranges: vec![[-1.0, 1.0]],
         task: vec![TaskParamInfo {
             name: "target".into(),
             doc: String::new(),

@@ -19,6 +19,7 @@ fn layout() -> StateLayout {
             child: 1,
         }],
         actuators: vec!["slider".into()],
+        action_ranges: vec![[-2.0, 2.0]],
         task: vec![
             TaskParamInfo {
                 name: "target".into(),
@@ -242,6 +243,14 @@ fn scalar_helpers_and_dm_control_tolerance() {
         0.2
     ));
     assert!(close(eval("tolerance(1.5, 0, 1, 0.5, 0.2, 'cosine')"), 0.2));
+}
+
+#[test]
+fn action_norm_is_the_action_in_the_policys_unit_range() {
+    // The slider's range is [-2, 2]; the state's action is 0.25.
+    assert_eq!(eval("s.action_norm[1]"), 0.125);
+    assert_eq!(eval("#s.action_norm"), 1.0);
+    assert_eq!(eval("s.action_norm[1] * 2 + 0 * s.action[1]"), 0.25);
 }
 
 #[test]

@@ -219,6 +219,7 @@ pub fn build_world(
         bodies: body_names.clone(),
         joints: joints.clone(),
         actuators: controls.iter().map(|c| c.name.clone()).collect(),
+        action_ranges: controls.iter().map(|c| c.range).collect(),
         task,
         dt: spec.sim.control_dt,
     };

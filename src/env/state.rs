@@ -57,6 +57,9 @@ pub struct StateLayout {
     /// Names of the control vector's components, in action order (joint names, or
     /// `body.x`/`.y`/`.z` for an end-effector controller).
     pub actuators: Vec<String>,
+    /// `[low, high]` of each control component, in env units (the Box action space's
+    /// bounds); what `s.action_norm` maps to [−1, 1].
+    pub action_ranges: Vec<[f64; 2]>,
     /// Task parameters.
     pub task: Vec<TaskParamInfo>,
     /// Control step in seconds.

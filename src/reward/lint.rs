@@ -227,6 +227,7 @@ mod tests {
                 child: 1,
             }],
             actuators: vec![],
+            action_ranges: vec![],
             task: vec![TaskParamInfo {
                 name: "target".into(),
                 doc: String::new(),

@@ -117,7 +117,8 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
     }
     let _ = writeln!(
         d,
-        "\n## Actions: s.action[i] (1-based), the action of the step just taken\n"
+        "\n## Actions: s.action[i] (1-based), the action of the step just taken \
+         (s.action_norm[i]: the same in [-1, 1] over its range)\n"
     );
     for (i, c) in controls.iter().enumerate() {
         let _ = writeln!(

@@ -169,6 +169,12 @@ impl ScriptProgram {
             limits_seq.raw_set(i + 1, v).map_err(vm_err)?;
         }
         set("joint_limits", Value::Table(limits_seq))?;
+        let ranges = lua.create_table().map_err(vm_err)?;
+        for (i, r) in layout.action_ranges.iter().enumerate() {
+            let v = lua.create_sequence_from(*r).map_err(vm_err)?;
+            ranges.raw_set(i + 1, v).map_err(vm_err)?;
+        }
+        set("action_ranges", Value::Table(ranges))?;
         for (k, v) in [
             ("off_b", offsets.bodies),
             ("off_j", offsets.joints),
