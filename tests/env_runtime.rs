@@ -511,3 +511,40 @@ fn arm_push_reward_pays_pushing_over_parking() {
     // on the others, parking ~205.
     assert!(compared >= 8, "{compared} seeds compared");
 }
+
+/// `linvel` is the velocity of the point `pos` is (the link frame's origin), not of the
+/// link's centre of mass: on reacher, whose links carry their mass 5 cm from their
+/// origins, it matches the central finite difference of `pos` as the arm swings.
+#[test]
+fn linvel_is_the_velocity_of_the_body_origin() {
+    let roots = repo_roots();
+    let mut env = Env::load("reacher", &roots).expect("reacher");
+    env.reset(Some(5)).expect("reset");
+    let dt = env.state().layout.dt;
+    let mut states = vec![env.state().clone()];
+    // A constant torque: smooth motion, so the finite difference is accurate.
+    for _ in 0..40 {
+        env.step(&[0.3, -0.2]).expect("step");
+        states.push(env.state().clone());
+    }
+    let (mut err, mut norm) = (0.0, 0.0);
+    for w in states.windows(3) {
+        for (b, name) in w[1].layout.bodies.iter().enumerate() {
+            if !name.contains("link") && !name.contains("fingertip") {
+                continue;
+            }
+            for k in 0..3 {
+                let fd = (w[2].bodies[b].pos[k] - w[0].bodies[b].pos[k]) / (2.0 * dt);
+                err += (fd - w[1].bodies[b].linvel[k]).powi(2);
+                norm += fd * fd;
+            }
+        }
+    }
+    assert!(norm > 1.0, "the links moved: {norm}");
+    let rel = (err / norm).sqrt();
+    assert!(
+        rel < 0.1,
+        "linvel is off the finite difference of pos by {:.0} %",
+        rel * 100.0
+    );
+}

@@ -91,11 +91,11 @@ impl StateLayout {
 /// Pose and velocity of one body, in the world frame (z up), SI units.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct BodyState {
-    /// Centre-of-frame position, metres.
+    /// Position of the body frame's origin (a URDF link's frame), metres, world frame.
     pub pos: [f64; 3],
     /// Orientation quaternion (w, x, y, z).
     pub quat: [f64; 4],
-    /// Linear velocity, m/s.
+    /// Linear velocity of that same point (not of the centre of mass), m/s.
     pub linvel: [f64; 3],
     /// Angular velocity, rad/s.
     pub angvel: [f64; 3],

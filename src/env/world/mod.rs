@@ -389,19 +389,24 @@ impl World {
         JointState { q, qd }
     }
 
-    /// Linear (at the centre of mass) and angular velocity of body `i`. A multibody
+    /// Linear (of the link frame's origin, the point `pos` is) and angular velocity of
+    /// body `i`. A multibody
     /// link's are computed from the generalized velocities at the current pose (rapier
     /// leaves the link bodies' own velocities one solver substep behind).
     fn body_velocity(&self, i: usize) -> (Vector, Vector) {
         let rb = &self.phys.bodies[self.bodies[i]];
-        if let Some((idx, link)) = self.body_links[i]
+        let (v_com, w) = if let Some((idx, link)) = self.body_links[i]
             && let Some(mb) = self.phys.multibody_joints.get_multibody(idx)
             && mb.ndofs() > 0
         {
             let v = mb.body_jacobian(link) * mb.generalized_velocity();
-            return (Vector::new(v[0], v[1], v[2]), Vector::new(v[3], v[4], v[5]));
-        }
-        (rb.linvel(), rb.angvel())
+            (Vector::new(v[0], v[1], v[2]), Vector::new(v[3], v[4], v[5]))
+        } else {
+            (rb.linvel(), rb.angvel())
+        };
+        // rapier's linear velocity is the centre of mass's; the State's is the velocity
+        // of the point `pos` names, the link frame's origin: v_o = v_c + ω × (o − c).
+        (v_com + w.cross(rb.translation() - rb.center_of_mass()), w)
     }
 
     /// Fill `bodies` and `joints` with the current state.
