@@ -193,4 +193,7 @@ fn constrained_run_logs_lambda_and_resumes_bit_for_bit() {
     }
     let last = comp(ma.last().expect("updates"), "lambda/position/x");
     assert!(last > 0.0, "the 1 cm bound is violated, so λ grew: {last}");
+    // curves.png has a fourth panel for the constraints (λ and the violation rate).
+    let png = image::open(a.join("curves.png")).expect("curves.png");
+    assert_eq!((png.width(), png.height()), (2000, 450));
 }

@@ -111,6 +111,9 @@ fn ppo_balances_cartpole() {
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
+    // Three panels: return, success, components (no constraints, no fourth).
+    let png = image::open(out.join("curves.png")).unwrap();
+    assert_eq!((png.width(), png.height()), (1500, 450));
     let tb = std::fs::read_dir(&out)
         .unwrap()
         .filter_map(|e| e.ok())

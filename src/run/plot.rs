@@ -1,5 +1,6 @@
-//! `curves.png`: episode return, success rate and reward components against env steps,
-//! drawn with plotters. Text uses a TrueType font read at run time (DejaVu Sans from the
+//! `curves.png`: episode return, success rate and reward components against env steps
+//! (and, for a reward file with constraints, each λ and violation rate), drawn with
+//! plotters. Text uses a TrueType font read at run time (DejaVu Sans from the
 //! system, or `REWARDSMITH_FONT`); without one the curves are drawn without labels and
 //! the series names are only in `metrics.jsonl`.
 
@@ -55,7 +56,7 @@ pub fn curves(metrics: &Path, png: &Path) -> Result<(), RunError> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let (w, h) = SIZE;
+    let (w, h) = size(&rows);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     draw(&rows, &mut rgb, font_available()).map_err(|e| RunError::Plot {
         path: png.to_path_buf(),
@@ -66,8 +67,28 @@ pub fn curves(metrics: &Path, png: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
-/// Pixel size of `curves.png`: three panels side by side.
-const SIZE: (u32, u32) = (1500, 450);
+/// Pixel size of one panel of `curves.png` (panels stand side by side).
+const PANEL: (u32, u32) = (500, 450);
+
+/// Components of a reward file's constraints that are not reward (the multiplier and
+/// the violation rate): drawn in a panel of their own, not among the components.
+fn is_constraint_state(name: &str) -> bool {
+    ["lambda/", "violated/", "violation/"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// Whether the run logs constraints (a fourth panel).
+fn has_constraints(rows: &[Metrics]) -> bool {
+    rows.iter()
+        .any(|m| m.components.keys().any(|k| is_constraint_state(k)))
+}
+
+/// Pixel size of `curves.png`: three panels, four with constraints.
+fn size(rows: &[Metrics]) -> (u32, u32) {
+    let n = if has_constraints(rows) { 4 } else { 3 };
+    (PANEL.0 * n, PANEL.1)
+}
 
 type Series = (String, Vec<(f64, f64)>);
 
@@ -75,9 +96,10 @@ type Series = (String, Vec<(f64, f64)>);
 type DrawError = DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
 
 fn draw(rows: &[Metrics], rgb: &mut [u8], text: bool) -> Result<(), DrawError> {
-    let root = BitMapBackend::with_buffer(rgb, SIZE).into_drawing_area();
+    let size = size(rows);
+    let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
     root.fill(&WHITE)?;
-    let panels = root.split_evenly((1, 3));
+    let panels = root.split_evenly((1, (size.0 / PANEL.0) as usize));
     let pts = |f: &dyn Fn(&Metrics) -> Option<f64>| -> Vec<(f64, f64)> {
         rows.iter()
             .filter_map(|m| {
@@ -92,9 +114,20 @@ fn draw(rows: &[Metrics], rgb: &mut [u8], text: bool) -> Result<(), DrawError> {
         .collect();
     names.sort();
     names.dedup();
+    let series_of = |n: &String| (n.clone(), pts(&|m| m.components.get(n).copied()));
     let comps: Vec<Series> = names
         .iter()
-        .map(|n| (n.clone(), pts(&|m| m.components.get(n).copied())))
+        .filter(|n| !is_constraint_state(n))
+        .map(series_of)
+        .collect();
+    // λ and the violation rate (the mean of `violated/…`) of each constraint.
+    let constraints: Vec<Series> = names
+        .iter()
+        .filter(|n| n.starts_with("lambda/") || n.starts_with("violated/"))
+        .map(|n| {
+            let (name, points) = series_of(n);
+            (name.replacen("violated/", "violation rate ", 1), points)
+        })
         .collect();
     // Training episodes, and the periodic deterministic evaluations where the run has
     // them (`eval_every`).
@@ -105,7 +138,7 @@ fn draw(rows: &[Metrics], rgb: &mut [u8], text: bool) -> Result<(), DrawError> {
         }
         v
     };
-    let plots: [(&str, Vec<Series>); 3] = [
+    let mut plots: Vec<(&str, Vec<Series>)> = vec![
         (
             "episode return",
             with_eval(
@@ -122,6 +155,9 @@ fn draw(rows: &[Metrics], rgb: &mut [u8], text: bool) -> Result<(), DrawError> {
         ),
         ("reward components (per-step mean)", comps),
     ];
+    if !constraints.is_empty() {
+        plots.push(("constraints: λ and violation rate", constraints));
+    }
     for (area, (title, series)) in panels.iter().zip(plots) {
         let xmax = rows.last().map_or(1.0, |m| m.global_step as f64).max(1.0);
         let ys = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1));
@@ -165,7 +201,7 @@ fn draw(rows: &[Metrics], rgb: &mut [u8], text: bool) -> Result<(), DrawError> {
                 });
             }
         }
-        let components_panel = title.starts_with("reward");
+        let components_panel = title.starts_with("reward") || title.starts_with("constraints");
         if text && (series.len() > 1 || (components_panel && !series.is_empty())) {
             chart
                 .configure_series_labels()
