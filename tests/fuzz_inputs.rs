@@ -481,6 +481,8 @@ fn state_with(v: &[f64]) -> State {
         }],
         actuators: vec!["hinge".into()],
         action_ranges: vec![[-1.0, 1.0]],
+        body_masses: vec![],
+        body_coms: vec![],
         task: vec![TaskParamInfo {
             name: "target".into(),
             doc: String::new(),

@@ -20,6 +20,8 @@ fn layout() -> StateLayout {
         }],
         actuators: vec!["slider".into()],
         action_ranges: vec![[-2.0, 2.0]],
+        body_masses: vec![],
+        body_coms: vec![],
         task: vec![
             TaskParamInfo {
                 name: "target".into(),

@@ -215,8 +215,10 @@ pub fn build_world(
         }
     }
 
-    let layout = StateLayout {
+    let mut layout = StateLayout {
         bodies: body_names.clone(),
+        body_masses: Vec::new(),
+        body_coms: Vec::new(),
         joints: joints.clone(),
         actuators: controls.iter().map(|c| c.name.clone()).collect(),
         action_ranges: controls.iter().map(|c| c.range).collect(),
@@ -238,6 +240,17 @@ pub fn build_world(
     let handles: Vec<RigidBodyHandle> = phys.bodies.iter().map(|(h, _)| h).collect();
     for h in handles {
         phys.bodies[h].recompute_mass_properties_from_colliders(&phys.colliders);
+    }
+    for &h in &body_handles {
+        let rb = &phys.bodies[h];
+        let c = rb.local_center_of_mass();
+        let mass = if rb.is_dynamic() {
+            rb.mass() as f64
+        } else {
+            0.0
+        };
+        layout.body_masses.push(mass);
+        layout.body_coms.push([c.x as f64, c.y as f64, c.z as f64]);
     }
     let mut world = World::new(WorldParts {
         phys,

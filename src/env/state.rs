@@ -52,6 +52,11 @@ pub struct TaskParamInfo {
 pub struct StateLayout {
     /// Body names in index order (robot links first, then objects).
     pub bodies: Vec<String>,
+    /// Mass of each body in kg (what rapier computed from the robot file or the
+    /// object's spec; 0 for a fixed body), in body order.
+    pub body_masses: Vec<f64>,
+    /// Centre of mass of each body in its own frame, metres, in body order.
+    pub body_coms: Vec<[f64; 3]>,
     /// Joints in index order.
     pub joints: Vec<JointInfo>,
     /// Names of the control vector's components, in action order (joint names, or

@@ -228,6 +228,8 @@ mod tests {
             }],
             actuators: vec![],
             action_ranges: vec![],
+            body_masses: vec![],
+            body_coms: vec![],
             task: vec![TaskParamInfo {
                 name: "target".into(),
                 doc: String::new(),

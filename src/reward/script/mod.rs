@@ -175,6 +175,19 @@ impl ScriptProgram {
             ranges.raw_set(i + 1, v).map_err(vm_err)?;
         }
         set("action_ranges", Value::Table(ranges))?;
+        let (masses, coms) = (
+            lua.create_table().map_err(vm_err)?,
+            lua.create_table().map_err(vm_err)?,
+        );
+        for i in 0..layout.bodies.len() {
+            let m = layout.body_masses.get(i).copied().unwrap_or(0.0);
+            let c = layout.body_coms.get(i).copied().unwrap_or([0.0; 3]);
+            masses.raw_set(i + 1, m).map_err(vm_err)?;
+            let c = lua.create_sequence_from(c).map_err(vm_err)?;
+            coms.raw_set(i + 1, c).map_err(vm_err)?;
+        }
+        set("body_masses", Value::Table(masses))?;
+        set("body_coms", Value::Table(coms))?;
         for (k, v) in [
             ("off_b", offsets.bodies),
             ("off_j", offsets.joints),
