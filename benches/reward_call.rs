@@ -69,6 +69,7 @@ fn layout(bodies: &[&str], joints: &[&str], n_act: usize) -> StateLayout {
             .collect(),
         actuators: joints.iter().take(n_act).map(|j| j.to_string()).collect(),
         action_ranges: vec![[-1.0, 1.0]; n_act],
+        robot_links: 0,
         body_masses: vec![],
         body_coms: vec![],
         task: vec![],

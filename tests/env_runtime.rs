@@ -596,3 +596,76 @@ fn body_mass_and_centre_of_mass_are_readable_in_programs() {
         100.0 * (err / norm).sqrt()
     );
 }
+
+/// `s.com()` is the mass-weighted mean of the robot's links' centres of mass (objects
+/// such as arm-push's cube are not the robot), and `s.com_vel()` its velocity: the
+/// finite difference of `s.com()` as reacher's arm swings.
+#[test]
+fn robot_centre_of_mass_and_its_velocity() {
+    use rewardsmith::reward::{RewardOut, ScriptProgram};
+    let src = "function reward(s)\n  local c, v = s.com(), s.com_vel()\n  \
+               return { cx = c.x, cy = c.y, cz = c.z, vx = v.x, vy = v.y }\nend";
+    let get = |o: &RewardOut, n: &str| o.components.iter().find(|(k, _)| k == n).expect(n).1;
+    let roots = repo_roots();
+    // arm-push: against the formula, over the robot's links only.
+    let mut env = Env::load("arm-push", &roots).expect("arm-push");
+    env.reset(Some(2)).expect("reset");
+    for _ in 0..5 {
+        let a = env.sample_action();
+        env.step(&a).expect("step");
+    }
+    let s = env.state();
+    let l = &s.layout;
+    assert!(l.robot_links < l.bodies.len(), "arm-push has objects");
+    let (mut m, mut c) = (0.0, [0.0; 3]);
+    for i in 0..l.robot_links {
+        let [w, x, y, z] = s.bodies[i].quat;
+        let v = l.body_coms[i];
+        // v + 2 q×(q×v + w v), the rotation of v by the unit quaternion (w, x, y, z)
+        let t = [
+            y * v[2] - z * v[1] + w * v[0],
+            z * v[0] - x * v[2] + w * v[1],
+            x * v[1] - y * v[0] + w * v[2],
+        ];
+        let r = [
+            v[0] + 2.0 * (y * t[2] - z * t[1]),
+            v[1] + 2.0 * (z * t[0] - x * t[2]),
+            v[2] + 2.0 * (x * t[1] - y * t[0]),
+        ];
+        for k in 0..3 {
+            c[k] += l.body_masses[i] * (s.bodies[i].pos[k] + r[k]);
+        }
+        m += l.body_masses[i];
+    }
+    let mut p = ScriptProgram::compile("com.luau", src, l).expect("compiles");
+    let o = p.reward(s).expect("reward");
+    for (k, n) in ["cx", "cy", "cz"].iter().enumerate() {
+        assert!(
+            (get(&o, n) - c[k] / m).abs() < 1e-9,
+            "{n}: {} vs {}",
+            get(&o, n),
+            c[k] / m
+        );
+    }
+    // reacher: com_vel against the finite difference of com.
+    let mut env = Env::load("reacher", &roots).expect("reacher");
+    env.reset(Some(5)).expect("reset");
+    let mut p = ScriptProgram::compile("com.luau", src, &env.state().layout).expect("compiles");
+    let dt = env.state().layout.dt;
+    let mut outs = vec![p.reward(env.state()).expect("reward")];
+    for _ in 0..30 {
+        env.step(&[0.3, -0.2]).expect("step");
+        outs.push(p.reward(env.state()).expect("reward"));
+    }
+    let (mut err, mut norm) = (0.0, 0.0);
+    for w in outs.windows(3) {
+        for (c, v) in [("cx", "vx"), ("cy", "vy")] {
+            let fd = (get(&w[2], c) - get(&w[0], c)) / (2.0 * dt);
+            err += (fd - get(&w[1], v)).powi(2);
+            norm += fd * fd;
+        }
+    }
+    assert!(norm > 0.01, "the arm moved: {norm}");
+    let rel = (err / norm).sqrt();
+    assert!(rel < 0.05, "s.com_vel() is off by {:.1} %", 100.0 * rel);
+}

@@ -481,6 +481,7 @@ fn state_with(v: &[f64]) -> State {
         }],
         actuators: vec!["hinge".into()],
         action_ranges: vec![[-1.0, 1.0]],
+        robot_links: 0,
         body_masses: vec![],
         body_coms: vec![],
         task: vec![TaskParamInfo {

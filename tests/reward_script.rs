@@ -20,6 +20,7 @@ fn layout() -> StateLayout {
         }],
         actuators: vec!["slider".into()],
         action_ranges: vec![[-2.0, 2.0]],
+        robot_links: 0,
         body_masses: vec![],
         body_coms: vec![],
         task: vec![

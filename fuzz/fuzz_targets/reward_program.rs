@@ -14,7 +14,7 @@ fn fixed_state() -> &'static State {
         let layout = StateLayout {
             bodies: vec!["cart".into(), "pole".into()],
             joints: vec![JointInfo { name: "hinge".into(), kind: JointKind::Revolute, limits: None, parent: 0, child: 1 }],
-            actuators: vec!["hinge".into()], action_ranges: vec![[-1.0, 1.0]], body_masses: vec![], body_coms: vec![],
+            actuators: vec!["hinge".into()], action_ranges: vec![[-1.0, 1.0]], robot_links: 2, body_masses: vec![], body_coms: vec![],
             task: vec![TaskParamInfo { name: "target".into(), doc: String::new(), offset: 0, dim: 3, low: vec![0.0; 3], high: vec![1.0; 3] }],
             dt: 0.02,
         };

@@ -66,6 +66,7 @@ pub fn build_world(
         edges = loaded.edges;
     }
 
+    let robot_links = body_names.len();
     for o in &spec.objects {
         if body_names.contains(&o.name) {
             return Err(EnvError::Invalid {
@@ -217,6 +218,7 @@ pub fn build_world(
 
     let mut layout = StateLayout {
         bodies: body_names.clone(),
+        robot_links,
         body_masses: Vec::new(),
         body_coms: Vec::new(),
         joints: joints.clone(),

@@ -52,6 +52,8 @@ pub struct TaskParamInfo {
 pub struct StateLayout {
     /// Body names in index order (robot links first, then objects).
     pub bodies: Vec<String>,
+    /// How many of `bodies` are the robot's links (they come first; objects follow).
+    pub robot_links: usize,
     /// Mass of each body in kg (what rapier computed from the robot file or the
     /// object's spec; 0 for a fixed body), in body order.
     pub body_masses: Vec<f64>,

@@ -228,6 +228,7 @@ mod tests {
             }],
             actuators: vec![],
             action_ranges: vec![],
+            robot_links: 0,
             body_masses: vec![],
             body_coms: vec![],
             task: vec![TaskParamInfo {

@@ -187,6 +187,7 @@ impl ScriptProgram {
             coms.raw_set(i + 1, c).map_err(vm_err)?;
         }
         set("body_masses", Value::Table(masses))?;
+        set("robot_links", Value::Number(layout.robot_links as f64))?;
         set("body_coms", Value::Table(coms))?;
         for (k, v) in [
             ("off_b", offsets.bodies),
