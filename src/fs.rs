@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::FileError;
 
+/// How an [`AtomicFile`]'s temporary is named: `.NAME.XXXXXX.tmp`.
+const TEMP_PREFIX: &str = ".";
+const TEMP_SUFFIX: &str = ".tmp";
+
 /// A file being written in place of `path`; [`AtomicFile::commit`] puts it there.
 /// Dropped without a commit, it is removed and `path` is untouched.
 pub struct AtomicFile {
@@ -30,8 +34,8 @@ impl AtomicFile {
             .file_name()
             .map_or_else(|| "file".into(), |n| n.to_string_lossy());
         let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
+            .prefix(&format!("{TEMP_PREFIX}{name}."))
+            .suffix(TEMP_SUFFIX)
             .tempfile_in(dir)
             .map_err(|source| FileError {
                 action: "creating a temporary file for",
@@ -79,7 +83,7 @@ impl Write for AtomicFile {
 /// process was killed before the commit (`.NAME.XXXXXX.tmp`): not a result.
 pub fn is_leftover_temporary(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
-    name.starts_with('.') && name.ends_with(".tmp")
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
 }
 
 /// Replace `path` with `bytes` atomically (see the module doc).

@@ -99,16 +99,18 @@ fn load_urdf(
         rigid_body_blueprint: RigidBodyBuilder::dynamic().can_sleep(false),
         ..Default::default()
     };
-    // rapier's loader panics on some malformed files: check what it relies on first
-    // (a file urdf-rs cannot parse is left to the loader, which reports it).
-    if let Some(robot) = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|raw| urdf_rs::read_from_string(&raw).ok())
-    {
-        check_urdf(&robot).map_err(urdf_err)?;
+    let raw = std::fs::read_to_string(path).map_err(|e| urdf_err(format!("reading: {e}")))?;
+    // Parsed once: checked for what rapier's loader relies on (it panics on some
+    // malformed files), then handed to it. A file urdf-rs cannot parse as written (an
+    // empty `<geometry/>`, which the loader rewrites first) goes to the loader whole.
+    let parsed = urdf_rs::read_from_string(&raw);
+    if let Ok(robot) = &parsed {
+        check_urdf(robot).map_err(urdf_err)?;
     }
-    let load = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        UrdfRobot::from_file(path, options, None)
+    let mesh_dir = path.parent().unwrap_or(Path::new("."));
+    let load = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match parsed {
+        Ok(robot) => Ok((UrdfRobot::from_robot(&robot, options, mesh_dir), robot)),
+        Err(_) => UrdfRobot::from_str(&raw, options, mesh_dir),
     }));
     let (loaded, urdf) = match load {
         Ok(r) => r.map_err(|e| urdf_err(format!("{e:#}")))?,

@@ -58,7 +58,7 @@ pub fn curves(metrics: &Path, png: &Path) -> Result<(), RunError> {
         .collect();
     let (w, h) = size(&rows);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
-    draw(&rows, &mut rgb, font_available()).map_err(|e| RunError::Plot {
+    draw(&rows, (w, h), &mut rgb, font_available()).map_err(|e| RunError::Plot {
         path: png.to_path_buf(),
         message: e.to_string(),
     })?;
@@ -95,8 +95,8 @@ type Series = (String, Vec<(f64, f64)>);
 /// An error of drawing into the bitmap.
 type DrawError = DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>;
 
-fn draw(rows: &[Metrics], rgb: &mut [u8], text: bool) -> Result<(), DrawError> {
-    let size = size(rows);
+/// Draw the panels of `rows` into `rgb`, a `size` bitmap (see [`size`]).
+fn draw(rows: &[Metrics], size: (u32, u32), rgb: &mut [u8], text: bool) -> Result<(), DrawError> {
     let root = BitMapBackend::with_buffer(rgb, size).into_drawing_area();
     root.fill(&WHITE)?;
     let panels = root.split_evenly((1, (size.0 / PANEL.0) as usize));

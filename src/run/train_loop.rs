@@ -44,13 +44,14 @@ pub fn train(
     cfg.validate()?;
     let shape = cfg.shape();
     let start = Instant::now();
-    let mut drv = driver(cfg, shape.n_envs, cfg.seed)?;
-    let mut learner = learner(cfg, &drv)?;
-    let metrics_path = dir.join("metrics.jsonl");
+    // The lock first: a second process on the directory stops before any work.
     if !opts.resume {
         std::fs::create_dir_all(dir).map_err(RunError::io("creating", dir))?;
     }
     let _lock = RunLock::acquire(dir)?;
+    let mut drv = driver(cfg, shape.n_envs, cfg.seed)?;
+    let mut learner = learner(cfg, &drv)?;
+    let metrics_path = dir.join("metrics.jsonl");
     let before = if opts.resume {
         let r = checkpoint::restore(dir, learner.as_mut(), &mut drv)?;
         truncate_metrics(&metrics_path, learner.update())?;

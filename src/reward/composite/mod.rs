@@ -223,8 +223,7 @@ impl CompositeReward {
             let Some(q) = s.r_ref_quantile else { continue };
             let mut raw: Vec<f64> = outs
                 .iter()
-                .filter_map(|o| o.components.iter().find(|(k, _)| *k == s.raw_name))
-                .map(|(_, v)| *v)
+                .filter_map(|o| o.component(&s.raw_name))
                 .filter(|v| v.is_finite())
                 .collect();
             if let Transform::Lsc { r_ref } = &mut s.transform {
