@@ -2,7 +2,10 @@
 //! reports every component, a bad file fails before anything runs, and a short
 //! constrained training run logs its multiplier and resumes with it bit for bit.
 
+mod common;
+
 use assert_cmd::Command;
+use common::metrics_without_timing;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::Path;
@@ -14,21 +17,6 @@ fn rewardsmith() -> Command {
 /// The example's constrained reward file (|cart x| ≤ 0.3).
 fn constrained() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/composite-cartpole/constrained.toml")
-}
-
-fn metrics(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .expect("metrics")
-        .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).expect("metrics line");
-            let o = v.as_object_mut().expect("object");
-            for k in ["steps_per_s", "wall_s", "rollout_s", "update_s"] {
-                o.remove(k);
-            }
-            v
-        })
-        .collect()
 }
 
 #[test]
@@ -170,7 +158,7 @@ fn constrained_run_logs_lambda_and_resumes_bit_for_bit() {
         .args(["--video-every", "0"])
         .assert()
         .success();
-    let (ma, mb) = (metrics(&a), metrics(&b));
+    let (ma, mb) = (metrics_without_timing(&a), metrics_without_timing(&b));
     assert_eq!(ma, mb);
     let read = |d: &Path| std::fs::read_to_string(d.join("summary.json")).expect("summary");
     let (sa, sb): (Value, Value) = (

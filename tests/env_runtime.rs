@@ -563,9 +563,7 @@ fn body_mass_and_centre_of_mass_are_readable_in_programs() {
                cx = b.com.x, cy = b.com.y, vx = b.com_vel.x, vy = b.com_vel.y, \
                ground = s.body('base').mass }\nend";
     let mut p = ScriptProgram::compile("com.luau", src, &env.state().layout).expect("compiles");
-    let get = |o: &rewardsmith::reward::RewardOut, n: &str| {
-        o.components.iter().find(|(k, _)| k == n).expect(n).1
-    };
+    let get = |o: &rewardsmith::reward::RewardOut, n: &str| o.component(n).expect(n);
     let dt = env.state().layout.dt;
     let mut outs = vec![p.reward(env.state()).expect("reward")];
     for _ in 0..30 {
@@ -605,7 +603,7 @@ fn robot_centre_of_mass_and_its_velocity() {
     use rewardsmith::reward::{RewardOut, ScriptProgram};
     let src = "function reward(s)\n  local c, v = s.com(), s.com_vel()\n  \
                return { cx = c.x, cy = c.y, cz = c.z, vx = v.x, vy = v.y }\nend";
-    let get = |o: &RewardOut, n: &str| o.components.iter().find(|(k, _)| k == n).expect(n).1;
+    let get = |o: &RewardOut, n: &str| o.component(n).expect(n);
     let roots = repo_roots();
     // arm-push: against the formula, over the robot's links only.
     let mut env = Env::load("arm-push", &roots).expect("arm-push");

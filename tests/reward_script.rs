@@ -276,7 +276,7 @@ fn joint_limits_are_readable() {
     )
     .unwrap();
     let out = p.reward(&st).unwrap();
-    let get = |n: &str| out.components.iter().find(|(k, _)| k == n).unwrap().1;
+    let get = |n: &str| out.component(n).unwrap();
     assert_eq!((get("lower"), get("upper"), get("range")), (-1.0, 2.5, 3.5));
     assert!((get("scaled") - 1.3 / 3.5).abs() < 1e-12);
     // A typo gets the field list.

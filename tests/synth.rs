@@ -50,6 +50,20 @@ fn config(llm: LlmSettings, samples: usize, rounds: usize, steps: u64) -> SynthC
     }
 }
 
+/// A synth config file in `dir` for the scripted server at `url` (one request at a
+/// time, quick retries, 100 check steps).
+fn config_file(dir: &Path, url: &str) -> std::path::PathBuf {
+    let config = dir.join("synth.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[llm]\nurl = \"{url}\"\nparallel = 1\ntimeout_s = 5.0\nretries = 1\nbackoff_s = 0.01\n\n[synth]\ncheck_steps = 100\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
 fn all_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
@@ -72,15 +86,7 @@ fn two_rounds_pick_the_better_program_feed_back_and_resume_without_asking() {
     ]);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let config = tmp.path().join("synth.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[llm]\nurl = \"{}\"\nparallel = 1\ntimeout_s = 5.0\nretries = 1\nbackoff_s = 0.01\n\n[synth]\ncheck_steps = 100\n",
-            server.url
-        ),
-    )
-    .unwrap();
+    let config = config_file(tmp.path(), &server.url);
     let run = |args: &[&str]| {
         Command::cargo_bin("rewardsmith")
             .unwrap()
@@ -748,15 +754,7 @@ fn a_sigkilled_synth_run_resumes_to_the_end_without_losing_a_round() {
     let server = serve((0..20).map(|_| Act::Reply(BAD, "stop")).collect());
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let config = tmp.path().join("synth.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[llm]\nurl = \"{}\"\nparallel = 1\ntimeout_s = 5.0\nretries = 1\nbackoff_s = 0.01\n\n[synth]\ncheck_steps = 100\n",
-            server.url
-        ),
-    )
-    .unwrap();
+    let config = config_file(tmp.path(), &server.url);
     let bin = assert_cmd::cargo::cargo_bin("rewardsmith");
     let first = [
         "synth",

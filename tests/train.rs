@@ -3,7 +3,10 @@
 //! bit, and a NaN reward stops training with a clear error while the last good checkpoint
 //! stays loadable.
 
+mod common;
+
 use assert_cmd::Command;
+use common::metrics_without_timing;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -14,22 +17,6 @@ fn rewardsmith() -> Command {
 
 fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("read json")).expect("parse json")
-}
-
-/// Metrics lines without the wall-clock fields (which differ between runs).
-fn metrics_without_timing(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("metrics.jsonl"))
-        .expect("metrics")
-        .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).expect("metrics line");
-            let o = v.as_object_mut().expect("object");
-            for k in ["steps_per_s", "wall_s", "rollout_s", "update_s"] {
-                o.remove(k);
-            }
-            v
-        })
-        .collect()
 }
 
 /// `rewardsmith train ARGS --out OUT`, which must succeed; returns its summary.json.
@@ -558,19 +545,26 @@ fn toml_string(p: &Path) -> String {
     toml::Value::String(p.to_string_lossy().into_owned()).to_string()
 }
 
-#[test]
-fn batch_runs_a_grid_resumes_killed_runs_and_skips_finished_ones() {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("sweep");
-    let plan = tmp.path().join("plan.toml");
+/// A batch plan in `tmp`: cartpole, seeds 0 and 1, `steps` each, its runs under
+/// `tmp/sweep`. Returns `(sweep, plan file)`.
+fn cartpole_plan(tmp: &Path, steps: u64) -> (PathBuf, PathBuf) {
+    let root = tmp.join("sweep");
+    let plan = tmp.join("plan.toml");
     std::fs::write(
         &plan,
         format!(
-            "out = {}\nsteps = 4096\nenvs = [\"cartpole\"]\nseeds = [0, 1]\n",
+            "out = {}\nsteps = {steps}\nenvs = [\"cartpole\"]\nseeds = [0, 1]\n",
             toml_string(&root)
         ),
     )
     .unwrap();
+    (root, plan)
+}
+
+#[test]
+fn batch_runs_a_grid_resumes_killed_runs_and_skips_finished_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (root, plan) = cartpole_plan(tmp.path(), 4096);
     // Seed 1 was killed after two updates.
     let killed = root.join("cartpole-default-ppo-s1");
     rewardsmith()
@@ -892,16 +886,7 @@ fn sigkilled_training_always_resumes_to_the_uninterrupted_result() {
 fn a_sigkilled_batch_stops_its_runs_and_a_rerun_finishes_them() {
     use std::time::{Duration, Instant};
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("sweep");
-    let plan = tmp.path().join("plan.toml");
-    std::fs::write(
-        &plan,
-        format!(
-            "out = {}\nsteps = 131072\nenvs = [\"cartpole\"]\nseeds = [0, 1]\n",
-            toml_string(&root)
-        ),
-    )
-    .unwrap();
+    let (root, plan) = cartpole_plan(tmp.path(), 131072);
     let runs = [
         root.join("cartpole-default-ppo-s0"),
         root.join("cartpole-default-ppo-s1"),

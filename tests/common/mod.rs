@@ -87,3 +87,20 @@ look_at = [0.0, 0.0, 2.0]
 {extra}"#
     )
 }
+
+/// A run's `metrics.jsonl` lines without the wall-clock fields (which differ between
+/// runs).
+pub fn metrics_without_timing(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("metrics.jsonl"))
+        .expect("metrics")
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("metrics line");
+            let o = v.as_object_mut().expect("object");
+            for k in ["steps_per_s", "wall_s", "rollout_s", "update_s"] {
+                o.remove(k);
+            }
+            v
+        })
+        .collect()
+}
