@@ -47,6 +47,7 @@ fn config(llm: LlmSettings, samples: usize, rounds: usize, steps: u64) -> SynthC
             check_steps: 50,
             ..SynthSettings::default()
         },
+        ..SynthConfig::default()
     }
 }
 

@@ -1,9 +1,11 @@
 //! Flags that several commands take, defined once so that each means and checks the
-//! same everywhere: `--env`, `--seed`, `--threads`/`-j`, `--device`, and the LLM flags.
+//! same everywhere: `--env`, `--seed`, `--threads`/`-j`, `--device`, the LLM flags and
+//! the executor flags.
 //! A command takes one with `#[command(flatten)]`.
 
 use clap::Args;
 use rewardsmith::device::Device;
+use rewardsmith::exec::{ExecutorKind, ExecutorSettings};
 use rewardsmith::synth::config::{Backend, LlmSettings};
 use std::num::NonZeroUsize;
 
@@ -106,6 +108,90 @@ impl LlmFlags {
             l.key_env = v.clone();
         }
     }
+}
+
+/// `--executor` and the `--slurm-*` flags: where trainings run; each, when given,
+/// overrides the config file's `[executor]` table.
+#[derive(Args, Debug, Clone, Default, PartialEq)]
+pub struct ExecutorFlags {
+    /// Where the trainings run: `local` (child processes here) or `slurm` (one job array
+    /// per batch or round, submitted with sbatch; needs a filesystem the nodes share).
+    #[arg(long, value_enum)]
+    pub executor: Option<ExecutorKind>,
+    /// Slurm partition (default: the cluster's).
+    #[arg(long, value_name = "NAME")]
+    pub slurm_partition: Option<String>,
+    /// CPUs per Slurm task (each training's threads) [default: 1].
+    #[arg(long, value_name = "N")]
+    pub slurm_cpus_per_task: Option<usize>,
+    /// Memory per Slurm task, e.g. 4G.
+    #[arg(long, value_name = "MEM")]
+    pub slurm_mem: Option<String>,
+    /// Time limit per Slurm task, e.g. 02:00:00.
+    #[arg(long, value_name = "TIME")]
+    pub slurm_time: Option<String>,
+    /// GPUs per Slurm task, e.g. 1 or a100:1.
+    #[arg(long, value_name = "GPUS")]
+    pub slurm_gpus: Option<String>,
+    /// More sbatch options, e.g. "--qos=high --account=lab".
+    #[arg(long, value_name = "OPTIONS", allow_hyphen_values = true)]
+    pub slurm_extra: Option<String>,
+    /// Seconds between looks at the Slurm queue [default: 1].
+    #[arg(long, value_name = "SECONDS")]
+    pub slurm_poll: Option<f64>,
+    /// Times a failed Slurm task is resubmitted [default: 1].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+}
+
+impl ExecutorFlags {
+    /// Apply the flags given to `e`.
+    pub fn apply(&self, e: &mut ExecutorSettings) {
+        let s = &mut e.slurm;
+        if let Some(v) = self.executor {
+            e.kind = v;
+        }
+        let strings = [
+            (&self.slurm_partition, &mut s.partition),
+            (&self.slurm_mem, &mut s.mem),
+            (&self.slurm_time, &mut s.time),
+            (&self.slurm_gpus, &mut s.gpus),
+        ];
+        for (flag, field) in strings {
+            if let Some(v) = flag {
+                *field = Some(v.clone());
+            }
+        }
+        if let Some(v) = self.slurm_cpus_per_task {
+            s.cpus_per_task = v;
+        }
+        if let Some(v) = &self.slurm_extra {
+            s.extra = v.clone();
+        }
+        if let Some(v) = self.slurm_poll {
+            s.poll_s = v;
+        }
+        if let Some(v) = self.retries {
+            s.retries = v;
+        }
+    }
+}
+
+/// Asked on Ctrl-C while Slurm arrays run: whether to cancel them (a terminal's answer;
+/// without a terminal they are left running).
+pub fn confirm_cancel(job_ids: &[String]) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!(
+        "\ninterrupted: cancel Slurm arrays {} (scancel)? [y/N] ",
+        job_ids.join(",")
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    matches!(answer.trim(), "y" | "Y" | "yes")
 }
 
 #[cfg(test)]

@@ -153,14 +153,17 @@ pub fn run(args: MpcArgs) -> Result<()> {
     );
     let bar = crate::cli::progress_bar(opts.episodes, "episodes");
     let summary = run_session(&mut setup, &opts, |e, ep| {
-        bar.println(format!(
-            "episode {e} (seed {}): success {}, mean reward {:.3}, {} steps, realtime ×{:.2}",
-            ep.seed,
-            ep.success,
-            ep.mean_reward,
-            ep.steps,
-            ep.simulated_s / ep.wall_s.max(1e-12)
-        ));
+        // suspend, not println: println prints nothing where the bar is hidden (no tty).
+        bar.suspend(|| {
+            eprintln!(
+                "episode {e} (seed {}): success {}, mean reward {:.3}, {} steps, realtime ×{:.2}",
+                ep.seed,
+                ep.success,
+                ep.mean_reward,
+                ep.steps,
+                ep.simulated_s / ep.wall_s.max(1e-12)
+            )
+        });
         bar.inc(1);
     })?;
     bar.finish_and_clear();

@@ -1,6 +1,6 @@
 //! `rewardsmith synth`: the reward-synthesis loop.
 
-use crate::cli::flags::{ENV_HELP, LlmFlags};
+use crate::cli::flags::{ENV_HELP, ExecutorFlags, LlmFlags, confirm_cancel};
 use anyhow::{Result, bail};
 use clap::Args;
 use rewardsmith::env::AssetRoots;
@@ -45,7 +45,9 @@ pub struct SynthArgs {
     feedback: Option<Feedback>,
     #[command(flatten)]
     llm: LlmFlags,
-    /// Config file with `[llm]` and `[synth]` tables.
+    #[command(flatten)]
+    executor: ExecutorFlags,
+    /// Config file with `[llm]`, `[synth]` and `[executor]` tables.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Output directory.
@@ -123,9 +125,18 @@ pub fn run(a: SynthArgs) -> Result<ExitCode> {
         s.feedback = v;
     }
     a.llm.apply(&mut cfg.llm);
+    a.executor.apply(&mut cfg.executor);
+    cfg.validate()?;
+    cfg.executor.check()?;
     let prompts = Prompts::new(&a.prompts.unwrap_or_else(|| roots.prompts_dir()));
     let trainer: Box<dyn Trainer> = match cfg.synth.trainer {
-        TrainerKind::Train => Box::new(TrainTrainer::new(roots.clone())?),
+        TrainerKind::Train => {
+            let mut t = TrainTrainer::new(roots.clone())?;
+            t.executor = cfg.executor.clone();
+            t.resume_hint = format!("`rewardsmith synth --resume {}`", out.display());
+            t.confirm_cancel = Some(confirm_cancel);
+            Box::new(t)
+        }
         TrainerKind::Planner => Box::new(PlannerTrainer::new(roots.clone())),
     };
     let synth = Synth {

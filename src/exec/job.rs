@@ -91,6 +91,13 @@ pub enum JobEvent<'a> {
     Started,
     /// The job ended (or was found finished, or could not start).
     Ended(&'a JobOutcome),
+    /// The job failed and is submitted again (Slurm's `--retries`).
+    Retrying {
+        /// How the failed attempt ended.
+        status: &'a str,
+        /// The retry this is (1 for the first).
+        attempt: u32,
+    },
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ impl Executor for LocalPool {
         &self,
         jobs: &[TrainJob],
         progress: &mut dyn FnMut(usize, JobEvent<'_>),
-    ) -> Vec<JobOutcome> {
+    ) -> Result<Vec<JobOutcome>, ExecError> {
         let mut outcomes: Vec<Option<JobOutcome>> = (0..jobs.len()).map(|_| None).collect();
         let mut end = |i: usize, o: JobOutcome, progress: &mut dyn FnMut(usize, JobEvent<'_>)| {
             progress(i, JobEvent::Ended(&o));
@@ -154,10 +154,10 @@ impl Executor for LocalPool {
                 std::thread::sleep(POLL);
             }
         }
-        outcomes
+        Ok(outcomes
             .into_iter()
             .map(|o| o.expect("every job ends"))
-            .collect()
+            .collect())
     }
 }
 
@@ -205,10 +205,13 @@ mod tests {
         std::fs::write(jobs[2].run_dir.join("summary.json"), "{}").unwrap();
         let mut started = Vec::new();
         let mut ended = Vec::new();
-        let out = pool.run(&jobs, &mut |i, e| match e {
-            JobEvent::Started => started.push(i),
-            JobEvent::Ended(_) => ended.push(i),
-        });
+        let out = pool
+            .run(&jobs, &mut |i, e| match e {
+                JobEvent::Started => started.push(i),
+                JobEvent::Ended(_) => ended.push(i),
+                JobEvent::Retrying { .. } => panic!("the local pool never retries"),
+            })
+            .unwrap();
         assert!(matches!(out[0], JobOutcome::Finished), "{:?}", out[0]);
         match &out[1] {
             JobOutcome::Failed { status, log_tail } => {
@@ -238,7 +241,7 @@ mod tests {
             workers: 1,
             threads_per_job: None,
         };
-        let out = pool.run(&[job(tmp.path(), "a")], &mut |_, _| {});
+        let out = pool.run(&[job(tmp.path(), "a")], &mut |_, _| {}).unwrap();
         match &out[0] {
             JobOutcome::Error(e @ ExecError::Spawn { exe, .. }) => {
                 assert_eq!(exe, &pool.exe, "{e}");

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::env::spec::TrainSpec;
+use crate::exec::{ExecutorKind, ExecutorSettings};
 use crate::rl::ppo::PpoConfig;
 use crate::synth::SynthError;
 
@@ -161,7 +162,7 @@ impl Default for SynthSettings {
     }
 }
 
-/// A config file: `[llm]` and `[synth]`, both optional.
+/// A config file: `[llm]`, `[synth]` and `[executor]`, all optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SynthConfig {
@@ -169,6 +170,8 @@ pub struct SynthConfig {
     pub llm: LlmSettings,
     /// The loop.
     pub synth: SynthSettings,
+    /// Where the `train` trainer's candidates run (local processes or Slurm arrays).
+    pub executor: ExecutorSettings,
 }
 
 impl SynthConfig {
@@ -212,6 +215,16 @@ impl SynthConfig {
                 !(s.feedback == Feedback::HumanRank && s.trainer == TrainerKind::Planner),
                 "feedback",
                 "--feedback human-rank needs --trainer train: the planner leaves no policy to watch",
+            ),
+            (
+                !(self.executor.kind == ExecutorKind::Slurm && s.trainer == TrainerKind::Planner),
+                "[executor] kind",
+                "--executor slurm needs --trainer train: the planner runs inside this process",
+            ),
+            (
+                self.executor.slurm.poll_s > 0.0 && self.executor.slurm.cpus_per_task >= 1,
+                "[executor.slurm]",
+                "[executor.slurm] poll_s must be positive and cpus_per_task at least 1",
             ),
             (
                 l.timeout_s > 0.0,

@@ -25,6 +25,10 @@ pub enum SynthError {
     /// A file or directory operation failed.
     #[error(transparent)]
     Io(#[from] FileError),
+    /// The executor stopped the whole round (Ctrl-C, a cluster that stopped answering):
+    /// the run stops, and no candidate is recorded as failed.
+    #[error("the round's trainings stopped")]
+    Stopped(#[source] std::sync::Arc<ExecError>),
     /// The `planner` trainer's controller failed.
     #[error(transparent)]
     Planner(#[from] crate::mpc::MpcError),

@@ -299,6 +299,9 @@ impl Synth<'_> {
         let trained = self.trainer.train_candidates(&candidates);
         for ((k, _), res) in to_train.into_iter().zip(trained) {
             let rec = match res {
+                Err(SynthError::Stopped(e)) => {
+                    return Err(SynthError::Stopped(e));
+                }
                 Ok(result) => SampleRecord {
                     round: r,
                     sample: k,

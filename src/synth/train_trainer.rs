@@ -1,5 +1,6 @@
 //! [`TrainTrainer`]: each candidate trained by its own `rewardsmith train` process, a
-//! round's candidates together through the local process pool ([`crate::exec`]).
+//! round's candidates together through an executor ([`crate::exec`]): the local process
+//! pool, or one Slurm job array per round (its state in `round_R/slurm/`).
 //!
 //! The child runs `train --env ENV --reward PROGRAM --steps S --seed SEED --out RUN_DIR`
 //! with its stdout and stderr in `train.log` next to `RUN_DIR`. The result is read back
@@ -16,7 +17,7 @@ use super::trainer::{
     CURVE_POINTS, CandidateRequest, CandidateResult, ComponentPoint, CurvePoint, Trainer,
 };
 use crate::env::AssetRoots;
-use crate::exec::{ExecError, Executor, JobOutcome, LocalPool, TrainJob};
+use crate::exec::{ExecError, ExecutorSettings, JobOutcome, LocalPool, TrainJob};
 use crate::run::{self, Metrics, RunConfig, Summary};
 
 /// Trains every candidate with a `rewardsmith train` subprocess.
@@ -29,6 +30,12 @@ pub struct TrainTrainer {
     /// Threads each child may use (`RAYON_NUM_THREADS`); the pool runs
     /// `max(1, cores / threads)` children at once.
     pub threads: usize,
+    /// Local processes or Slurm arrays.
+    pub executor: ExecutorSettings,
+    /// The command that re-attaches to a round's Slurm array.
+    pub resume_hint: String,
+    /// Asked on Ctrl-C while a round's Slurm array runs: whether to cancel it.
+    pub confirm_cancel: Option<fn(&[String]) -> bool>,
 }
 
 impl TrainTrainer {
@@ -46,6 +53,9 @@ impl TrainTrainer {
             exe: exe.into(),
             roots,
             threads: 1,
+            executor: ExecutorSettings::default(),
+            resume_hint: "`rewardsmith synth --resume DIR`".into(),
+            confirm_cancel: None,
         }
     }
 
@@ -174,7 +184,30 @@ impl Trainer for TrainTrainer {
             .filter_map(|j| j.as_ref().ok())
             .cloned()
             .collect();
-        let mut outcomes = self.pool().run(&runnable, &mut |_, _| {}).into_iter();
+        // A round's candidates live in round_R/sample_K/run: its Slurm state in round_R.
+        let state_dir = candidates
+            .first()
+            .and_then(|(_, dir)| dir.ancestors().nth(2))
+            .unwrap_or(Path::new("."))
+            .join("slurm");
+        let executor = self.executor.executor(
+            self.pool(),
+            state_dir,
+            self.resume_hint.clone(),
+            self.confirm_cancel,
+        );
+        let outcomes = match executor.run(&runnable, &mut |_, _| {}) {
+            Ok(o) => o,
+            // The whole round stopped (interrupted, cluster gone): no candidate failed.
+            Err(e) => {
+                let e = std::sync::Arc::new(e);
+                return candidates
+                    .iter()
+                    .map(|_| Err(SynthError::Stopped(e.clone())))
+                    .collect();
+            }
+        };
+        let mut outcomes = outcomes.into_iter();
         jobs.into_iter()
             .zip(candidates)
             .map(|(job, (_, run_dir))| {
