@@ -18,6 +18,14 @@ fn rewardsmith() -> Command {
     c
 }
 
+/// `rewardsmith batch FILE --executor slurm`, polling the queue every 0.2 s.
+fn slurm_batch(file: &Path) -> Command {
+    let mut c = rewardsmith();
+    c.args(["batch", "--executor", "slurm", "--slurm-poll", "0.2"])
+        .arg(file);
+    c
+}
+
 /// A batch plan in `dir`: `envs` × seeds 0 and 1, `steps` each, runs under `dir/sweep`.
 fn plan(dir: &Path, envs: &str, steps: u64) -> (PathBuf, PathBuf) {
     let root = dir.join("sweep");
@@ -66,9 +74,7 @@ fn a_batch_on_slurm_gives_the_same_runs_as_local() {
         .assert()
         .success();
     let t = Instant::now();
-    rewardsmith()
-        .args(["batch", "--executor", "slurm", "--slurm-poll", "0.2"])
-        .arg(&slurm_plan)
+    slurm_batch(&slurm_plan)
         .assert()
         .success()
         .stdout(predicate::str::contains("| cartpole | default | ppo | 2 |"))
@@ -91,9 +97,7 @@ fn a_batch_on_slurm_gives_the_same_runs_as_local() {
     assert_eq!(exit_records(&slurm_root), 2);
     assert!(slurm_root.join("slurm/array-0.sh").is_file());
     // Run again: nothing is submitted, both runs are skipped.
-    rewardsmith()
-        .args(["batch", "--executor", "slurm", "--slurm-poll", "0.2"])
-        .arg(&slurm_plan)
+    slurm_batch(&slurm_plan)
         .assert()
         .success()
         .stderr(predicate::str::contains("0 runs trained, 2 skipped"));
@@ -105,10 +109,8 @@ fn a_batch_on_slurm_gives_the_same_runs_as_local() {
 fn a_failing_task_is_resubmitted_then_reported_and_the_rest_go_on() {
     let tmp = tempfile::tempdir().unwrap();
     let (root, file) = plan(tmp.path(), "\"cartpole\", \"no-such-env\"", 2048);
-    rewardsmith()
-        .args(["batch", "--executor", "slurm", "--slurm-poll", "0.2"])
+    slurm_batch(&file)
         .args(["--retries", "1"])
-        .arg(&file)
         .assert()
         .failure()
         .stderr(predicate::str::contains("submitted again (retry 1)"))
@@ -155,9 +157,7 @@ fn a_killed_batch_reattaches_to_its_running_array() {
     batch.kill().unwrap();
     batch.wait().unwrap();
     assert_eq!(exit_records(&root), 0, "killed while the tasks ran");
-    rewardsmith()
-        .args(["batch", "--executor", "slurm", "--slurm-poll", "0.2"])
-        .arg(&file)
+    slurm_batch(&file)
         .assert()
         .success()
         .stderr(predicate::str::contains(

@@ -49,7 +49,8 @@ impl TrainJob {
     }
 }
 
-fn log_tail(log: &Path) -> String {
+/// The last [`TAIL_LINES`] non-empty lines of the file `log` (empty if unreadable).
+pub(crate) fn log_tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text
         .lines()

@@ -13,6 +13,7 @@ mod slurm;
 mod threads;
 
 pub use error::ExecError;
+use job::log_tail;
 pub use job::{JobEvent, JobOutcome, TrainJob};
 pub use local::LocalPool;
 pub use settings::{ExecutorKind, ExecutorSettings, SlurmSettings};

@@ -77,10 +77,16 @@ impl SlurmExecutor {
         self.state_dir.join("exit")
     }
 
-    /// The exit code in task `w`'s record, once it is there.
-    fn exit_code(&self, w: &Watched) -> Option<i32> {
+    /// How task `w` ended, once its exit record is there: `Ok` for exit code 0, else
+    /// the status a failure is reported with.
+    fn ended(&self, w: &Watched) -> Option<Result<(), String>> {
         let path = script::exit_record(&self.records_dir(), &w.job_id, w.index);
-        std::fs::read_to_string(path).ok()?.trim().parse().ok()
+        let code: i32 = std::fs::read_to_string(path).ok()?.trim().parse().ok()?;
+        Some(if code == 0 {
+            Ok(())
+        } else {
+            Err(format!("exit {code}"))
+        })
     }
 
     /// Submit `tasks` (job index, arguments) as one array; record it before returning.
@@ -129,15 +135,11 @@ impl SlurmExecutor {
 
     /// Slurm's own output of task `w` (where it says "CANCELLED DUE TO TIME LIMIT").
     fn slurm_output_tail(&self, w: &Watched) -> String {
-        let path = self
-            .state_dir
-            .join(format!("slurm-{}_{}.out", w.job_id, w.index));
-        let job = TrainJob {
-            run_dir: PathBuf::new(),
-            train_args: Vec::new(),
-            log: path,
-        };
-        job.log_tail()
+        crate::exec::log_tail(
+            &self
+                .state_dir
+                .join(format!("slurm-{}_{}.out", w.job_id, w.index)),
+        )
     }
 
     /// How a task that left the queue without an exit record ended, from accounting
@@ -187,10 +189,8 @@ impl SlurmExecutor {
             std::thread::sleep(Duration::from_secs_f64(self.settings.poll_s.max(0.05)));
             let mut ended: Vec<(usize, Result<(), String>)> = Vec::new();
             for (&i, w) in &watched {
-                match self.exit_code(w) {
-                    Some(0) => ended.push((i, Ok(()))),
-                    Some(code) => ended.push((i, Err(format!("exit {code}")))),
-                    None => {}
+                if let Some(r) = self.ended(w) {
+                    ended.push((i, r));
                 }
             }
             let ended_ids: Vec<usize> = ended.iter().map(|(i, _)| *i).collect();
@@ -220,12 +220,7 @@ impl SlurmExecutor {
                                 None => {
                                     w.missing += 1;
                                     // A record may have landed since it was looked for.
-                                    if let Some(code) = self.exit_code(w) {
-                                        let r = if code == 0 {
-                                            Ok(())
-                                        } else {
-                                            Err(format!("exit {code}"))
-                                        };
+                                    if let Some(r) = self.ended(w) {
                                         ended.push((i, r));
                                     } else if w.missing >= MISSING_POLLS {
                                         ended.push((i, Err(self.lost_status(w))));
@@ -324,7 +319,7 @@ impl SlurmExecutor {
                 live.iter()
                     .any(|t| t.job_id == w.job_id && t.index == w.index)
             };
-            !finished && (self.exit_code(w).is_some() || live())
+            !finished && (self.ended(w).is_some() || live())
         });
         Ok(latest)
     }
