@@ -1,9 +1,13 @@
 //! Per-call cost of reward programs: a 10-line cartpole reward and a ~30-line humanoid-like
 //! reward touching 10 bodies, evaluated through `ScriptProgram::reward_into`, plus a
-//! 256-state parallel batch through `ScriptReward::eval_batch`.
+//! 256-state parallel batch through `ScriptReward::eval_batch`; and on the real ant,
+//! Ant-v5's forward reward from the torso's velocity against the same from `s.prev` (a
+//! finite difference), which prices reading the previous step.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rewardsmith::env::{BodyState, JointInfo, JointKind, JointState, State, StateLayout};
+use rewardsmith::env::{
+    AssetRoots, BodyState, Env, JointInfo, JointKind, JointState, State, StateLayout,
+};
 use rewardsmith::reward::{Reward, RewardOut, ScriptProgram, ScriptReward};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -73,6 +77,7 @@ fn layout(bodies: &[&str], joints: &[&str], n_act: usize) -> StateLayout {
         body_masses: vec![],
         body_coms: vec![],
         task: vec![],
+        sites: Vec::new(),
         dt: 0.02,
     }
 }
@@ -105,7 +110,42 @@ fn state(layout: &StateLayout, k: f64) -> State {
             .collect(),
         task: vec![],
         contacts: vec![(0, 1)],
+        contact_forces: vec![[0.5, -0.25, 9.81]],
+        prev: None,
     }
+}
+
+/// Ant-v5's forward and healthy terms, from the torso's velocity.
+const ANT_VELOCITY: &str = r#"
+function reward(s)
+  local torso = s.body("torso")
+  local healthy = if torso.pos.z > 0.2 and torso.pos.z < 1.0 then 1 else 0
+  return { forward = torso.linvel.x, healthy = healthy }
+end
+"#;
+
+/// The same, with Ant-v5's own definition of the forward term: the torso's displacement
+/// over the step (`(x_after - x_before) / dt`), read from `s.prev`.
+const ANT_PREV: &str = r#"
+function reward(s)
+  local torso = s.body("torso")
+  local healthy = if torso.pos.z > 0.2 and torso.pos.z < 1.0 then 1 else 0
+  local prev = s.prev
+  local forward = if prev then (torso.pos.x - prev.body("torso").pos.x) / s.dt else 0
+  return { forward = forward, healthy = healthy }
+end
+"#;
+
+/// The ant's State a few steps into an episode (so it has a previous step).
+fn ant_state() -> State {
+    let roots = AssetRoots::under(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    let mut env = Env::load("ant", &roots).expect("ant");
+    env.reset(Some(0)).expect("reset");
+    for _ in 0..5 {
+        let a = env.sample_action();
+        env.step(&a).expect("step");
+    }
+    env.state().clone()
 }
 
 fn bench(c: &mut Criterion) {
@@ -148,6 +188,16 @@ fn bench(c: &mut Criterion) {
     group.bench_function("trivial_return_1", |b| {
         b.iter(|| p.reward_into(black_box(&s), &mut out).expect("runs"))
     });
+    let ant = ant_state();
+    for (name, src) in [
+        ("ant_forward_velocity", ANT_VELOCITY),
+        ("ant_forward_prev", ANT_PREV),
+    ] {
+        let mut p = ScriptProgram::compile(name, src, &ant.layout).expect("compiles");
+        group.bench_function(name, |b| {
+            b.iter(|| p.reward_into(black_box(&ant), &mut out).expect("runs"))
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("reward_batch");

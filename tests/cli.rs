@@ -310,3 +310,46 @@ fn help_is_grouped_and_completions_and_man_page_are_generated() {
         .assert()
         .failure();
 }
+
+/// `reward lint` on an Ant-v5 reward written the way the paper's code reads
+/// (`(x_after - x_before) / dt` with `x_before` kept by hand, feet placed by rotating
+/// their offset): it names s.prev and the site; the same reward written with them has
+/// no suggestions.
+#[test]
+fn reward_lint_suggests_the_accessors_a_program_approximates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let by_hand = dir.path().join("by_hand.luau");
+    std::fs::write(
+        &by_hand,
+        "local x_before = 0\n\
+         function reward(s)\n  local x = s.body('torso').pos.x\n  \
+         local forward = (x - x_before) / s.dt\n  x_before = x\n  \
+         local shin = s.body('shin_1')\n  \
+         local foot = shin.pos + shin.quat:rotate(vec3(0.56569, 0, 0))\n  \
+         return { forward = forward, foot = foot.z }\nend\n",
+    )
+    .expect("write");
+    rewardsmith()
+        .args(["reward", "lint", "--env", "ant", "--program"])
+        .arg(&by_hand)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("by_hand.luau:1: `x_before`"))
+        .stdout(predicate::str::contains("s.prev"))
+        .stdout(predicate::str::contains("by_hand.luau:7:"))
+        .stdout(predicate::str::contains("s.site(\"foot_1\")"));
+    let with_api = dir.path().join("with_api.luau");
+    std::fs::write(
+        &with_api,
+        "function reward(s)\n  local x = s.body('torso').pos.x\n  \
+         local forward = if s.prev then (x - s.prev.body('torso').pos.x) / s.dt else 0\n  \
+         return { forward = forward, foot = s.site('foot_1').pos.z }\nend\n",
+    )
+    .expect("write");
+    rewardsmith()
+        .args(["reward", "lint", "--env", "ant", "--program"])
+        .arg(&with_api)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no suggestions"));
+}

@@ -617,19 +617,7 @@ fn robot_centre_of_mass_and_its_velocity() {
     assert!(l.robot_links < l.bodies.len(), "arm-push has objects");
     let (mut m, mut c) = (0.0, [0.0; 3]);
     for i in 0..l.robot_links {
-        let [w, x, y, z] = s.bodies[i].quat;
-        let v = l.body_coms[i];
-        // v + 2 q×(q×v + w v), the rotation of v by the unit quaternion (w, x, y, z)
-        let t = [
-            y * v[2] - z * v[1] + w * v[0],
-            z * v[0] - x * v[2] + w * v[1],
-            x * v[1] - y * v[0] + w * v[2],
-        ];
-        let r = [
-            v[0] + 2.0 * (y * t[2] - z * t[1]),
-            v[1] + 2.0 * (z * t[0] - x * t[2]),
-            v[2] + 2.0 * (x * t[1] - y * t[0]),
-        ];
+        let r = common::rotate(s.bodies[i].quat, l.body_coms[i]);
         for k in 0..3 {
             c[k] += l.body_masses[i] * (s.bodies[i].pos[k] + r[k]);
         }

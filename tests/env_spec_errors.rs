@@ -270,3 +270,15 @@ fn hold_is_for_position_motors_only() {
     assert!(msg.contains("actuators[0] (hinge).hold"), "{msg}");
     assert!(msg.contains("kind = \"position\" only"), "{msg}");
 }
+
+#[test]
+fn site_on_an_unknown_body_or_twice_the_same_name_is_named() {
+    let site =
+        |name: &str, body: &str| format!("\n[[sites]]\nname = \"{name}\"\nbody = \"{body}\"\n");
+    let msg = load_err(&pendulum_spec(0.01, 1, &site("tip", "bobb")));
+    assert!(msg.contains("sites[0].body"), "{msg}");
+    assert!(msg.contains("unknown body `bobb`"), "{msg}");
+    let twice = format!("{}{}", site("tip", "bob"), site("tip", "base"));
+    let msg = load_err(&pendulum_spec(0.01, 1, &twice));
+    assert!(msg.contains("sites[1].name"), "{msg}");
+}

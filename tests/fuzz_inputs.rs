@@ -492,6 +492,7 @@ fn state_with(v: &[f64]) -> State {
             low: vec![0.0; 3],
             high: vec![1.0; 3],
         }],
+        sites: Vec::new(),
         dt: 0.02,
     };
     let mut body = || BodyState {
@@ -512,5 +513,7 @@ fn state_with(v: &[f64]) -> State {
         action: vec![next()],
         task: vec![next(), next(), next()],
         contacts: vec![(0, 1)],
+        contact_forces: vec![[0.5, -0.25, 9.81]],
+        prev: None,
     }
 }

@@ -49,6 +49,7 @@ fn layout() -> StateLayout {
                 high: vec![1.0; 2],
             },
         ],
+        sites: Vec::new(),
         dt: 0.02,
     }
 }
@@ -85,6 +86,8 @@ fn state(k: f64) -> State {
         action: vec![0.25 - 0.01 * k],
         task: vec![1.0, 2.0, 3.0, 0.5, 7.0, 8.0],
         contacts: vec![(0, 2)],
+        contact_forces: vec![[0.5, -0.25, 9.81]],
+        prev: None,
     }
 }
 
@@ -298,6 +301,11 @@ fn state_access() {
         3.0
     );
     assert_eq!(eval("s.contact('pole', 'ground') and 1 or 0"), 0.0);
+    // The state's one contact record: the force on cart (body 0) from ground (body 2).
+    assert_eq!(eval("s.contact_force('cart', 'ground').z"), 9.81);
+    assert_eq!(eval("s.contact_force('ground', 'cart').x"), -0.5);
+    assert_eq!(eval("s:contact_force('cart').y"), -0.25);
+    assert_eq!(eval("s.contact_force('pole', 'ground'):norm()"), 0.0);
     assert_eq!(eval("s.dt + s.t + s.step"), 0.02 + 1.5 + 75.0);
     assert!(close(
         eval("s.body('pole').linvel.z + s.body('pole').angvel.x + s:body('cart').pos.z"),

@@ -1,7 +1,7 @@
-//! `rewardsmith reward prompt|check`.
+//! `rewardsmith reward prompt|check|lint|clip`.
 
 use crate::cli::flags::{DeviceFlag, EnvArg, SeedFlag, ThreadsFlag};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use rewardsmith::env::{AssetRoots, Env};
 use rewardsmith::reward::check::{check_program, check_reward};
@@ -10,7 +10,7 @@ use rewardsmith::reward::clip::{
     ClipModel, ClipReward, ClipRewardSpec, LoadOptions, read_frame, registry,
 };
 use rewardsmith::reward::prompt::reward_prompt;
-use rewardsmith::reward::{builtin_path, is_reward_file, load_program, load_reward};
+use rewardsmith::reward::{builtin_path, hints, is_reward_file, load_program, load_reward};
 use std::path::{Path, PathBuf};
 
 /// `reward` subcommands.
@@ -41,6 +41,17 @@ pub enum RewardCommand {
         steps: u64,
         #[command(flatten)]
         seed: SeedFlag,
+    },
+    /// Suggest the reward API's accessors where a program approximates them (a
+    /// hand-copied mass table, typed-in joint limits or action bounds, a site's offset
+    /// rotated by hand, a value kept from the previous call). Exits non-zero only if
+    /// the program does not compile.
+    Lint {
+        #[command(flatten)]
+        env: EnvArg,
+        /// The `.luau` program.
+        #[arg(long, visible_alias = "reward")]
+        program: PathBuf,
     },
     /// Score PNG frames with a CLIP model against a goal sentence (VLM-RM:
     /// R = 1 − ½‖(x − g)P‖²); prints `path score`, one line per frame.
@@ -91,8 +102,26 @@ pub fn run(cmd: RewardCommand) -> Result<()> {
             steps,
             seed,
         } => check(&env.env, &program, steps, seed.seed, &roots),
+        RewardCommand::Lint { env, program } => lint(&env.env, &program, &roots),
         RewardCommand::Clip(args) => clip(args),
     }
+}
+
+fn lint(env: &str, path: &Path, roots: &AssetRoots) -> Result<()> {
+    let env = Env::load(env, roots)?;
+    let layout = &env.compiled().layout;
+    // Compiling first reports what is wrong before what could be better.
+    load_program(path, layout)?;
+    let source =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let found = hints(&source, layout);
+    if found.is_empty() {
+        println!("{}: no suggestions", path.display());
+    }
+    for h in found {
+        println!("{}:{}: {}", path.display(), h.line, h.message);
+    }
+    Ok(())
 }
 
 fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> Result<()> {
@@ -100,6 +129,7 @@ fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> R
         bail!("--steps must be at least 1");
     }
     let mut env = Env::load(env, roots)?;
+    let mut suggestions = Vec::new();
     let report = if is_reward_file(path) {
         let mut reward = load_reward(path, &env)?;
         // A reward file defines no success(s): the env's own program judges it.
@@ -118,9 +148,15 @@ fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> R
             path.display(),
             env.compiled().spec.name
         );
+        let source =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        suggestions = hints(&source, &env.compiled().layout);
         check_program(&mut env, &mut program, steps, seed)?
     };
     print!("{}", report.text());
+    for h in suggestions {
+        println!("hint: {}:{}: {}", path.display(), h.line, h.message);
+    }
     Ok(())
 }
 

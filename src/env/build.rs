@@ -11,7 +11,7 @@ use crate::env::convert::v3;
 use crate::env::ee_control::EeDrive;
 use crate::env::robot::load_robot;
 use crate::env::spec::{ActuatorKind, Control, EeControlSpec, EnvSpec, ShapeSpec};
-use crate::env::state::{JointInfo, StateLayout, TaskParamInfo};
+use crate::env::state::{JointInfo, SiteInfo, StateLayout, TaskParamInfo};
 use crate::env::world::{Actuator, JointSlot, World, WorldParts};
 use crate::env::{AssetRoots, EnvError};
 
@@ -216,6 +216,33 @@ pub fn build_world(
         }
     }
 
+    let mut sites: Vec<SiteInfo> = Vec::with_capacity(spec.sites.len());
+    for (i, site) in spec.sites.iter().enumerate() {
+        let body = body_names
+            .iter()
+            .position(|b| *b == site.body)
+            .ok_or_else(|| {
+                let known = body_names.iter().map(String::as_str).collect();
+                unknown(format!("sites[{i}].body"), "body", &site.body, known)
+            })?;
+        let invalid = |key: &str, expected: &str| EnvError::Invalid {
+            file: file.to_path_buf(),
+            key: format!("sites[{i}].{key}"),
+            expected: expected.to_string(),
+        };
+        if sites.iter().any(|s| s.name == site.name) || site.name.is_empty() {
+            return Err(invalid("name", "a name no other site has"));
+        }
+        if !site.offset.iter().all(|x| x.is_finite()) {
+            return Err(invalid("offset", "three finite numbers (metres)"));
+        }
+        sites.push(SiteInfo {
+            name: site.name.clone(),
+            body,
+            offset: site.offset,
+        });
+    }
+
     let mut layout = StateLayout {
         bodies: body_names.clone(),
         robot_links,
@@ -225,6 +252,7 @@ pub fn build_world(
         actuators: controls.iter().map(|c| c.name.clone()).collect(),
         action_ranges: controls.iter().map(|c| c.range).collect(),
         task,
+        sites,
         dt: spec.sim.control_dt,
     };
     let subtrees: Vec<Vec<usize>> = (0..body_names.len()).map(|b| subtree(b, &edges)).collect();

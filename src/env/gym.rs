@@ -73,6 +73,8 @@ impl Env {
             action: vec![0.0; compiled.control_space.dim()],
             task: vec![0.0; layout.task_len()],
             contacts: Vec::new(),
+            contact_forces: Vec::new(),
+            prev: None,
             layout,
         };
         let mut env = Self {
@@ -137,6 +139,8 @@ impl Env {
         self.world
             .read(&mut self.state.bodies, &mut self.state.joints);
         self.state.contacts.clear();
+        self.state.contact_forces.clear();
+        self.state.prev = None;
     }
 
     /// Start a new episode. With `Some(seed)` the env's RNG is reseeded first
@@ -175,6 +179,8 @@ impl Env {
         self.world
             .read(&mut self.state.bodies, &mut self.state.joints);
         self.state.contacts.clear();
+        self.state.contact_forces.clear();
+        self.state.prev = None;
         let mut obs = vec![0.0; c.obs_dim()];
         c.observe(&self.state, &mut obs);
         Ok(obs)
@@ -184,7 +190,8 @@ impl Env {
     /// or the index of a discrete choice. Writes the next observation into `obs`.
     pub fn step_into(&mut self, action: &[f64], obs: &mut [f32]) -> Result<StepFlags, EnvError> {
         let c = self.compiled.clone();
-        match &c.action_space {
+        // Checked before anything changes, so a refused action leaves the env as it was.
+        let choice = match &c.action_space {
             ActionSpace::Box(space) => {
                 if action.len() != space.dim() {
                     return Err(EnvError::BadAction {
@@ -202,15 +209,25 @@ impl Env {
                         message: format!("component {i} is {}", action[i]),
                     });
                 }
+                None
+            }
+            ActionSpace::Discrete(space) => Some(
+                space
+                    .index(action)
+                    .map_err(|message| EnvError::BadAction { env: 0, message })?,
+            ),
+        };
+        self.state.remember_as_prev();
+        match &c.action_space {
+            ActionSpace::Box(space) => {
                 for (i, a) in action.iter().enumerate() {
                     self.state.action[i] = a.clamp(space.low[i], space.high[i]);
                 }
             }
             ActionSpace::Discrete(space) => {
-                let i = space
-                    .index(action)
-                    .map_err(|message| EnvError::BadAction { env: 0, message })?;
-                self.state.action.copy_from_slice(&space.choices[i]);
+                if let Some(i) = choice {
+                    self.state.action.copy_from_slice(&space.choices[i]);
+                }
             }
         }
         self.world.clear_forces();
@@ -220,7 +237,8 @@ impl Env {
         self.state.t = self.state.step as f64 * c.spec.sim.control_dt;
         self.world
             .read(&mut self.state.bodies, &mut self.state.joints);
-        self.world.contacts(&mut self.state.contacts);
+        self.world
+            .contacts(&mut self.state.contacts, &mut self.state.contact_forces);
         c.observe(&self.state, obs);
         let terminated = !self.state.is_finite() || c.terminated(&self.state);
         let truncated = self.state.step >= c.spec.sim.horizon;
@@ -255,23 +273,14 @@ impl Env {
     }
 
     /// Encode the env's whole dynamic state (physics, episode clock, task, last action,
-    /// contacts and RNG stream position) as bytes, e.g. for a training checkpoint.
+    /// contacts, the previous step's values and RNG stream position) as bytes, e.g. for a training checkpoint.
     /// [`Env::load_bytes`] on an env of the same spec continues bit for bit.
     pub fn save_bytes(&self) -> Result<Vec<u8>, EnvError> {
-        let s = &self.state;
         let saved = SavedEnv {
             physics: self.world.snapshot()?.to_bytes()?,
-            t: s.t,
-            step: s.step,
-            bodies: s
-                .bodies
-                .iter()
-                .map(|b| (b.pos, b.quat, b.linvel, b.angvel))
-                .collect(),
-            joints: s.joints.iter().map(|j| (j.q, j.qd)).collect(),
-            action: s.action.clone(),
-            task: s.task.clone(),
-            contacts: s.contacts.clone(),
+            now: SavedStep::of(&self.state),
+            prev: self.state.prev.as_deref().map(SavedStep::of),
+            task: self.state.task.clone(),
             rng_seed: self.rng.get_seed(),
             rng_stream: self.rng.get_stream(),
             rng_word_pos: self.rng.get_word_pos(),
@@ -285,10 +294,14 @@ impl Env {
         let (saved, _): (SavedEnv, usize) =
             bincode::serde::decode_from_slice(bytes, bincode::config::standard())
                 .map_err(|e| EnvError::Snapshot(e.to_string()))?;
-        let s = &mut self.state;
-        if saved.bodies.len() != s.bodies.len()
-            || saved.joints.len() != s.joints.len()
-            || saved.action.len() != s.action.len()
+        let s = &self.state;
+        let fits = |step: &SavedStep| {
+            step.bodies.len() == s.bodies.len()
+                && step.joints.len() == s.joints.len()
+                && step.action.len() == s.action.len()
+        };
+        if !fits(&saved.now)
+            || !saved.prev.as_ref().is_none_or(fits)
             || saved.task.len() != s.task.len()
         {
             return Err(EnvError::Snapshot(
@@ -297,22 +310,16 @@ impl Env {
         }
         self.world
             .restore(&PhysicsSnapshot::from_bytes(&saved.physics)?)?;
-        s.t = saved.t;
-        s.step = saved.step;
-        for (b, (pos, quat, linvel, angvel)) in s.bodies.iter_mut().zip(saved.bodies) {
-            *b = BodyState {
-                pos,
-                quat,
-                linvel,
-                angvel,
-            };
-        }
-        for (j, (q, qd)) in s.joints.iter_mut().zip(saved.joints) {
-            *j = JointState { q, qd };
-        }
-        s.action = saved.action;
+        let s = &mut self.state;
+        saved.now.write_to(s);
         s.task = saved.task;
-        s.contacts = saved.contacts;
+        s.prev = None;
+        let prev = saved.prev.map(|p| {
+            let mut prev = s.clone();
+            p.write_to(&mut prev);
+            Box::new(prev)
+        });
+        s.prev = prev;
         let mut rng = ChaCha8Rng::from_seed(saved.rng_seed);
         rng.set_stream(saved.rng_stream);
         rng.set_word_pos(saved.rng_word_pos);
@@ -331,17 +338,63 @@ impl Env {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SavedEnv {
     physics: Vec<u8>,
+    now: SavedStep,
+    prev: Option<SavedStep>,
+    task: Vec<f64>,
+    rng_seed: [u8; 32],
+    rng_stream: u64,
+    rng_word_pos: u128,
+}
+
+/// One step's values of a State, as [`SavedEnv`] keeps them.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedStep {
     t: f64,
     step: u32,
     #[allow(clippy::type_complexity)]
     bodies: Vec<([f64; 3], [f64; 4], [f64; 3], [f64; 3])>,
     joints: Vec<(f64, f64)>,
     action: Vec<f64>,
-    task: Vec<f64>,
     contacts: Vec<(u16, u16)>,
-    rng_seed: [u8; 32],
-    rng_stream: u64,
-    rng_word_pos: u128,
+    contact_forces: Vec<[f64; 3]>,
+}
+
+impl SavedStep {
+    fn of(s: &State) -> Self {
+        SavedStep {
+            t: s.t,
+            step: s.step,
+            bodies: s
+                .bodies
+                .iter()
+                .map(|b| (b.pos, b.quat, b.linvel, b.angvel))
+                .collect(),
+            joints: s.joints.iter().map(|j| (j.q, j.qd)).collect(),
+            action: s.action.clone(),
+            contacts: s.contacts.clone(),
+            contact_forces: s.contact_forces.clone(),
+        }
+    }
+
+    /// Overwrites `s`'s step values (sizes checked by the caller).
+    fn write_to(self, s: &mut State) {
+        s.t = self.t;
+        s.step = self.step;
+        for (b, (pos, quat, linvel, angvel)) in s.bodies.iter_mut().zip(self.bodies) {
+            *b = BodyState {
+                pos,
+                quat,
+                linvel,
+                angvel,
+            };
+        }
+        for (j, (q, qd)) in s.joints.iter_mut().zip(self.joints) {
+            *j = JointState { q, qd };
+        }
+        s.action = self.action;
+        s.contacts = self.contacts;
+        s.contact_forces = self.contact_forces;
+    }
 }
 
 /// Sample one task parameter into `task`, rejecting samples outside the xy annulus.

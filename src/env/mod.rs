@@ -28,6 +28,8 @@ pub use gym::{Env, EnvSnapshot, StepFlags};
 pub use registry::AssetRoots;
 pub use space::{ActionSpace, BoxSpace, DiscreteSpace};
 pub use spec::EnvSpec;
-pub use state::{BodyState, JointInfo, JointKind, JointState, State, StateLayout, TaskParamInfo};
+pub use state::{
+    BodyState, JointInfo, JointKind, JointState, SiteInfo, State, StateLayout, TaskParamInfo,
+};
 pub use vec_env::{StepBatch, VecEnv};
 pub use world::World;

@@ -38,6 +38,10 @@ pub struct EnvSpec {
     /// frictionloss, stiffness), applied in order; later entries override earlier ones.
     #[serde(default)]
     pub joints: Vec<JointParamsSpec>,
+    /// Named points fixed on bodies (`[[sites]]`: feet, fingertips, a tool centre),
+    /// read by reward programs as `s.site(name)`.
+    #[serde(default)]
+    pub sites: Vec<SiteSpec>,
     /// Actuated joints; those neither driven by `[ee_control]` nor held take action
     /// components in this order (see [`EnvSpec::controls`]).
     #[serde(default)]
@@ -186,6 +190,19 @@ pub enum JointModel {
 }
 
 /// MuJoCo's passive joint properties for one joint, or every joint (`joint = "*"`).
+/// A named point fixed on a body (`[[sites]]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// Site name, unique in the env.
+    pub name: String,
+    /// The body (robot link or object) it is fixed on.
+    pub body: String,
+    /// Its position in the body's frame, metres (default: the body frame's origin).
+    #[serde(default)]
+    pub offset: [f64; 3],
+}
+
 /// Unset fields keep what an earlier entry (or the MJCF file) gave; the default is 0.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -47,6 +47,17 @@ pub struct TaskParamInfo {
     pub high: Vec<f64>,
 }
 
+/// A site: a named point fixed on a body (the env spec's `[[sites]]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteInfo {
+    /// Site name.
+    pub name: String,
+    /// Index of the body it is fixed on.
+    pub body: usize,
+    /// Its position in the body's frame, metres.
+    pub offset: [f64; 3],
+}
+
 /// Names and sizes shared by every State of one env.
 #[derive(Debug, Clone)]
 pub struct StateLayout {
@@ -69,6 +80,8 @@ pub struct StateLayout {
     pub action_ranges: Vec<[f64; 2]>,
     /// Task parameters.
     pub task: Vec<TaskParamInfo>,
+    /// Sites (named points on bodies), in spec order.
+    pub sites: Vec<SiteInfo>,
     /// Control step in seconds.
     pub dt: f64,
 }
@@ -136,6 +149,13 @@ pub struct State {
     pub task: Vec<f64>,
     /// Pairs of body indices in contact, each `(a, b)` with `a < b`, sorted.
     pub contacts: Vec<(u16, u16)>,
+    /// The contact force on the first body of each `contacts` pair from the second, N,
+    /// world frame (the normal impulse of the last physics substep over its duration;
+    /// friction is not included), in the same order.
+    pub contact_forces: Vec<[f64; 3]>,
+    /// The previous control step's State (what `s.prev` reads): `None` at the start of
+    /// an episode and after a hand-set pose. Its own `prev` is always `None`.
+    pub prev: Option<Box<State>>,
 }
 
 impl Clone for State {
@@ -149,6 +169,8 @@ impl Clone for State {
             action: self.action.clone(),
             task: self.task.clone(),
             contacts: self.contacts.clone(),
+            contact_forces: self.contact_forces.clone(),
+            prev: self.prev.clone(),
         }
     }
 
@@ -162,6 +184,9 @@ impl Clone for State {
         self.action.clone_from(&src.action);
         self.task.clone_from(&src.task);
         self.contacts.clone_from(&src.contacts);
+        self.contact_forces.clone_from(&src.contact_forces);
+        // Option and Box forward clone_from, so a kept `prev` reuses its buffers too.
+        self.prev.clone_from(&src.prev);
     }
 }
 
@@ -174,10 +199,22 @@ impl PartialEq for State {
             && self.action == other.action
             && self.task == other.task
             && self.contacts == other.contacts
+            && self.contact_forces == other.contact_forces
+            && self.prev == other.prev
     }
 }
 
 impl State {
+    /// Keeps the current values as `prev` (reusing its buffers), before a step.
+    pub fn remember_as_prev(&mut self) {
+        let mut prev = self.prev.take();
+        match &mut prev {
+            Some(p) => State::clone_from(p, self),
+            None => prev = Some(Box::new(self.clone())),
+        }
+        self.prev = prev;
+    }
+
     /// A body's state by name.
     pub fn body(&self, name: &str) -> Option<&BodyState> {
         self.layout.body_index(name).map(|i| &self.bodies[i])
@@ -192,6 +229,19 @@ impl State {
     pub fn task_param(&self, name: &str) -> Option<&[f64]> {
         let p = self.layout.task_param(name)?;
         Some(&self.task[p.offset..p.offset + p.dim])
+    }
+
+    /// The contact force on body `a` from body `b` (indices), N, world frame; zero when
+    /// they do not touch.
+    pub fn contact_force(&self, a: usize, b: usize) -> [f64; 3] {
+        let key = (a.min(b) as u16, a.max(b) as u16);
+        match self.contacts.binary_search(&key) {
+            Ok(k) => {
+                let f = self.contact_forces.get(k).copied().unwrap_or_default();
+                if a <= b { f } else { f.map(|x| -x) }
+            }
+            Err(_) => [0.0; 3],
+        }
     }
 
     /// Whether bodies `a` and `b` (indices) touch.
@@ -253,6 +303,7 @@ impl State {
         json!({
             "t": self.t, "step": self.step, "bodies": bodies, "joints": joints,
             "action": self.action, "task": task, "contacts": contacts,
+            "contact_forces": self.contact_forces,
         })
     }
 }

@@ -1,114 +1,11 @@
 //! Compile-time check of the literal names a program uses (`s.body("pole")`,
-//! `s.joint("hinge")`, `s.contact("a", "b")`, `s.task.target`) against the layout, so a
-//! typo is reported before any state is evaluated. Best effort: names built at run time
-//! are checked when the call runs.
+//! `s.joint("hinge")`, `s.site("foot")`, `s.contact("a", "b")`, `s.task.target`)
+//! against the layout, so a typo is reported before any state is evaluated. Best
+//! effort: names built at run time are checked when the call runs.
 
 use super::suggest::unknown_name_message;
+use super::tokens::{Tok, tokenize};
 use crate::env::StateLayout;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Ident(String),
-    Str(String),
-    Punct(char),
-}
-
-/// Tokens with their 1-based line; comments dropped, numbers and operators as punctuation.
-fn tokenize(src: &str) -> Vec<(Tok, u32)> {
-    let c: Vec<char> = src.chars().collect();
-    let mut out = Vec::new();
-    let (mut i, mut line) = (0usize, 1u32);
-    // Length of a long bracket opener `[==[` at j (returns level), if any.
-    let long_open = |j: usize| -> Option<usize> {
-        if c.get(j) != Some(&'[') {
-            return None;
-        }
-        let mut k = j + 1;
-        while c.get(k) == Some(&'=') {
-            k += 1;
-        }
-        (c.get(k) == Some(&'[')).then_some(k - j - 1)
-    };
-    // Skips a long bracket body starting after its opener; returns the new index.
-    let skip_long = |mut j: usize, level: usize, line: &mut u32| -> usize {
-        while j < c.len() {
-            if c[j] == '\n' {
-                *line += 1;
-            }
-            if c[j] == ']' {
-                let mut k = j + 1;
-                while c.get(k) == Some(&'=') {
-                    k += 1;
-                }
-                if k - j - 1 == level && c.get(k) == Some(&']') {
-                    return k + 1;
-                }
-            }
-            j += 1;
-        }
-        j
-    };
-    while i < c.len() {
-        let ch = c[i];
-        if ch == '\n' {
-            line += 1;
-            i += 1;
-        } else if ch.is_whitespace() {
-            i += 1;
-        } else if ch == '-' && c.get(i + 1) == Some(&'-') {
-            if let Some(level) = long_open(i + 2) {
-                i = skip_long(i + 4 + level, level, &mut line);
-            } else {
-                while i < c.len() && c[i] != '\n' {
-                    i += 1;
-                }
-            }
-        } else if let Some(level) = long_open(i) {
-            let start_line = line;
-            let start = i + 2 + level;
-            let end = skip_long(start, level, &mut line);
-            let body: String = c[start..end.saturating_sub(2 + level).max(start)]
-                .iter()
-                .collect();
-            out.push((Tok::Str(body), start_line));
-            i = end;
-        } else if ch == '"' || ch == '\'' || ch == '`' {
-            let mut s = String::new();
-            let mut j = i + 1;
-            while j < c.len() && c[j] != ch && c[j] != '\n' {
-                if c[j] == '\\' && j + 1 < c.len() {
-                    j += 1;
-                }
-                s.push(c[j]);
-                j += 1;
-            }
-            out.push((Tok::Str(s), line));
-            i = j + 1;
-        } else if ch.is_alphabetic() || ch == '_' {
-            let mut j = i;
-            while j < c.len() && (c[j].is_alphanumeric() || c[j] == '_') {
-                j += 1;
-            }
-            out.push((Tok::Ident(c[i..j].iter().collect()), line));
-            i = j;
-        } else if ch.is_ascii_digit() {
-            // Numbers (including `1.5`, `0x1F`, `1e-3`) must not produce a '.' token.
-            let mut j = i;
-            while j < c.len() && (c[j].is_alphanumeric() || c[j] == '.' || c[j] == '_') {
-                if (c[j] == 'e' || c[j] == 'E') && matches!(c.get(j + 1), Some('+' | '-')) {
-                    j += 1;
-                }
-                j += 1;
-            }
-            out.push((Tok::Punct('0'), line));
-            i = j;
-        } else {
-            out.push((Tok::Punct(ch), line));
-            i += 1;
-        }
-    }
-    out
-}
 
 /// A name that is not in the layout: the 1-based line and the message.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +22,7 @@ pub fn check_names(src: &str, layout: &StateLayout) -> Option<LintError> {
     let bodies = &layout.bodies;
     let joints: Vec<String> = layout.joints.iter().map(|j| j.name.clone()).collect();
     let task: Vec<String> = layout.task.iter().map(|p| p.name.clone()).collect();
+    let sites: Vec<String> = layout.sites.iter().map(|p| p.name.clone()).collect();
     let is = |k: usize, t: Tok| toks.get(k).map(|(x, _)| x) == Some(&t);
     let str_at = |k: usize| match toks.get(k) {
         Some((Tok::Str(s), _)) => Some(s.as_str()),
@@ -155,8 +53,18 @@ pub fn check_names(src: &str, layout: &StateLayout) -> Option<LintError> {
                     return err("joint", n, &joints, *line);
                 }
             }
-            "contact" if call => {
-                for n in [str_at(k + 2), str_at(k + 4)].into_iter().flatten() {
+            "site" if call => {
+                if let Some(n) = str_at(k + 2).filter(|n| !sites.iter().any(|b| b == n)) {
+                    return err("site", n, &sites, *line);
+                }
+            }
+            "contact" | "contact_force" if call => {
+                let second = if is(k + 3, Tok::Punct(',')) {
+                    str_at(k + 4)
+                } else {
+                    None
+                };
+                for n in [str_at(k + 2), second].into_iter().flatten() {
                     if !bodies.iter().any(|b| b == n) {
                         return err("body", n, bodies, *line);
                     }
@@ -173,6 +81,13 @@ pub fn check_names(src: &str, layout: &StateLayout) -> Option<LintError> {
         }
     }
     None
+}
+
+/// Whether the program's code (not its comments or strings) names `ident`.
+pub fn uses_ident(src: &str, ident: &str) -> bool {
+    tokenize(src)
+        .iter()
+        .any(|(t, _)| matches!(t, Tok::Ident(id) if id == ident))
 }
 
 /// Checks the literal parameter names a program reads (`s.param.NAME`, and
@@ -239,6 +154,7 @@ mod tests {
                 low: vec![0.0; 3],
                 high: vec![1.0; 3],
             }],
+            sites: Vec::new(),
             dt: 0.02,
         }
     }

@@ -5,6 +5,7 @@ pub mod check;
 pub mod clip;
 pub mod composite;
 mod error;
+mod hints;
 mod lint;
 mod luau_api;
 mod pack;
@@ -15,8 +16,10 @@ pub mod prompt;
 mod script;
 pub mod stats;
 mod suggest;
+mod tokens;
 
 pub use error::RewardError;
+pub use hints::{Hint, hints};
 pub use luau_api::Limits;
 pub use params::{ParamValue, Params};
 pub use pool::ScriptReward;

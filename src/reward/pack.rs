@@ -1,9 +1,11 @@
 //! The byte layout in which a `State` is handed to the Luau VM (one Luau `buffer` per VM,
 //! overwritten before each call; the prelude reads it with `buffer.readf64`).
 //!
-//! Layout (little-endian f64 unless noted): header `t, step, dt, n_contacts`; then 13 per
-//! body (pos 3, quat w x y z 4, linvel 3, angvel 3); 2 per joint (q, qd); the action; the
-//! flat task vector; then `n_contacts` pairs of u16 body indices (0-based, a < b).
+//! Layout (little-endian f64 unless noted): header `t, step, dt, n_contacts, prev_at`; then
+//! 13 per body (pos 3, quat w x y z 4, linvel 3, angvel 3); 2 per joint (q, qd); the
+//! action; the flat task vector; then `n_contacts` contact records of 28 bytes: two u16
+//! body indices (0-based, a < b) and the force on a from b (3 f64, N). When asked to, the previous step's State follows, packed the same way, at byte
+//! `prev_at` (0 when the State has none; −1 when it was not asked for).
 
 use crate::env::{State, StateLayout};
 
@@ -11,8 +13,12 @@ use crate::env::{State, StateLayout};
 pub const BODY_BYTES: usize = 13 * 8;
 /// Bytes per joint record.
 pub const JOINT_BYTES: usize = 2 * 8;
+/// Bytes per contact record.
+pub const CONTACT_BYTES: usize = 4 + 3 * 8;
 /// Bytes of the header.
-pub const HEADER_BYTES: usize = 4 * 8;
+pub const HEADER_BYTES: usize = 5 * 8;
+/// Byte offset of the header's `prev_at` field.
+const PREV_AT: usize = 4 * 8;
 
 /// Byte offsets of each section for one layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +70,7 @@ impl Offsets {
 
     /// Buffer size needed for a state with `n_contacts` contact pairs.
     pub fn size(&self, n_contacts: usize) -> usize {
-        self.contacts + 4 * n_contacts
+        self.contacts + CONTACT_BYTES * n_contacts
     }
 
     /// Describes how `s` differs from this layout, or `None` if it fits.
@@ -81,14 +87,31 @@ impl Offsets {
             .map(|(what, want, got)| format!("{what}: expected {want} values, got {got}"))
     }
 
-    /// Serializes `s` into `out` (cleared first). Call [`Offsets::mismatch`] before.
-    pub fn pack(&self, s: &State, out: &mut Vec<u8>) {
+    /// Serializes `s` into `out` (cleared first), followed by `s.prev` when `with_prev`.
+    /// Call [`Offsets::mismatch`] before.
+    pub fn pack(&self, s: &State, with_prev: bool, out: &mut Vec<u8>) {
         out.clear();
+        self.pack_one(s, out);
+        let prev_at = match (&s.prev, with_prev) {
+            (_, false) => -1.0,
+            (None, true) => 0.0,
+            (Some(prev), true) => {
+                let at = out.len();
+                self.pack_one(prev, out);
+                at as f64
+            }
+        };
+        out[PREV_AT..PREV_AT + 8].copy_from_slice(&f64::to_le_bytes(prev_at));
+    }
+
+    /// Appends one State's record (its `prev_at` left 0).
+    fn pack_one(&self, s: &State, out: &mut Vec<u8>) {
         let mut put = |x: f64| out.extend_from_slice(&x.to_le_bytes());
         put(s.t);
         put(f64::from(s.step));
         put(s.layout.dt);
         put(s.contacts.len() as f64);
+        put(0.0);
         for b in &s.bodies {
             b.pos
                 .iter()
@@ -102,9 +125,13 @@ impl Offsets {
             put(j.qd);
         }
         s.action.iter().chain(&s.task).for_each(|&x| put(x));
-        for &(a, b) in &s.contacts {
+        let zero = [0.0; 3];
+        for (k, &(a, b)) in s.contacts.iter().enumerate() {
             out.extend_from_slice(&a.to_le_bytes());
             out.extend_from_slice(&b.to_le_bytes());
+            for x in s.contact_forces.get(k).unwrap_or(&zero) {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
         }
     }
 }

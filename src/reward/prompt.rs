@@ -151,9 +151,30 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
             );
         }
     }
+    if !l.sites.is_empty() {
+        let _ = writeln!(
+            d,
+            "\n## Sites: s.site(name) → .pos, .linvel (world frame), points fixed on bodies\n"
+        );
+        for site in &l.sites {
+            let [x, y, z] = site.offset;
+            let _ = writeln!(
+                d,
+                "- \"{}\": on \"{}\" at ({x}, {y}, {z}) m in its frame",
+                site.name, l.bodies[site.body]
+            );
+        }
+    }
     let _ = writeln!(
         d,
-        "\n## Contacts\ns.contact(a, b) is true when bodies a and b touch."
+        "\n## Contacts\ns.contact(a, b) is true when bodies a and b touch; \
+         s.contact_force(a, b) is the force on a from b (vec3, N), s.contact_force(a) \
+         the net contact force on a."
+    );
+    let _ = writeln!(
+        d,
+        "\n## The previous step\ns.prev is the State one control step earlier (same \
+         fields; nil at the first step of an episode)."
     );
     if !spec.termination.is_empty() {
         let _ = writeln!(d, "\n## The episode ends early when\n");

@@ -104,3 +104,18 @@ pub fn metrics_without_timing(dir: &Path) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// `v` rotated by the unit quaternion `q` = (w, x, y, z): v + 2 u × (u × v + w v), u = (x, y, z).
+pub fn rotate(q: [f64; 4], v: [f64; 3]) -> [f64; 3] {
+    let [w, x, y, z] = q;
+    let t = [
+        y * v[2] - z * v[1] + w * v[0],
+        z * v[0] - x * v[2] + w * v[1],
+        x * v[1] - y * v[0] + w * v[2],
+    ];
+    [
+        v[0] + 2.0 * (y * t[2] - z * t[1]),
+        v[1] + 2.0 * (z * t[0] - x * t[2]),
+        v[2] + 2.0 * (x * t[1] - y * t[0]),
+    ]
+}

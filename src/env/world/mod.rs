@@ -428,9 +428,13 @@ impl World {
         joints.extend((0..self.joints.len()).map(|j| self.joint_state(j)));
     }
 
-    /// Pairs of body indices whose colliders touch (within 1 mm), sorted, each `(a, b)` with `a < b`.
-    pub(crate) fn contacts(&self, out: &mut Vec<(u16, u16)>) {
-        out.clear();
+    /// Pairs of body indices whose colliders touch (within 1 mm), sorted, each `(a, b)`
+    /// with `a < b`, and the contact force on `a` from `b` (N, world frame: the normal
+    /// impulse of the last substep over the substep's duration), summed over their
+    /// colliders.
+    pub(crate) fn contacts(&self, out: &mut Vec<(u16, u16)>, forces: &mut Vec<[f64; 3]>) {
+        let dt = self.phys.integration_parameters.dt as f64;
+        let mut found: Vec<((u16, u16), [f64; 3])> = Vec::new();
         for pair in self.phys.narrow_phase.contact_pairs() {
             // rapier keeps predicted contacts within a small margin; report only
             // touching (or penetrating, up to 1 mm apart) pairs.
@@ -448,12 +452,30 @@ impl World {
                 continue;
             };
             let (a, b) = (c1.user_data as u16, c2.user_data as u16);
-            if a != b {
-                out.push((a.min(b), a.max(b)));
+            if a == b {
+                continue;
+            }
+            // rapier's total impulse is along the normal from collider 1 to collider 2:
+            // it pushes collider 2's body (a resting box on the ground: up, with m·g).
+            let j = -pair.total_impulse();
+            let on_1 = [j.x as f64 / dt, j.y as f64 / dt, j.z as f64 / dt];
+            let on_lower = if a < b { on_1 } else { on_1.map(|x| -x) };
+            found.push(((a.min(b), a.max(b)), on_lower));
+        }
+        found.sort_unstable_by_key(|&(pair, _)| pair);
+        out.clear();
+        forces.clear();
+        for (pair, f) in found {
+            match (out.last(), forces.last_mut()) {
+                (Some(&last), Some(sum)) if last == pair => {
+                    (0..3).for_each(|k| sum[k] += f[k]);
+                }
+                _ => {
+                    out.push(pair);
+                    forces.push(f);
+                }
             }
         }
-        out.sort_unstable();
-        out.dedup();
     }
 
     /// Turn joint `j` (and everything below it) by `dq` and add `dqd` to its velocity.

@@ -15,7 +15,7 @@
 
 use super::RewardOut;
 use super::error::RewardError;
-use super::lint::{check_names, check_param_names};
+use super::lint::{check_names, check_param_names, uses_ident};
 use super::luau_api::{Limits, Vm, internal, new_vm};
 use super::pack::Offsets;
 use super::params::Params;
@@ -49,6 +49,8 @@ pub struct ScriptProgram {
     state_cap: usize,
     out_buf: Buffer,
     scratch: Vec<u8>,
+    /// Whether the source names `prev` (only then is the previous step packed).
+    reads_prev: bool,
     names: Vec<String>,
     /// The parameters the program's `params` table declares, with their defaults.
     declared: Params,
@@ -140,9 +142,7 @@ impl ScriptProgram {
         for (i, p) in layout.task.iter().enumerate() {
             let entry = lua.create_table().map_err(vm_err)?;
             entry.raw_set(1, p.name.as_str()).map_err(vm_err)?;
-            entry
-                .raw_set(2, (offsets.task + 8 * p.offset) as f64)
-                .map_err(vm_err)?;
+            entry.raw_set(2, (8 * p.offset) as f64).map_err(vm_err)?;
             entry.raw_set(3, p.dim as f64).map_err(vm_err)?;
             task.raw_set(i + 1, entry).map_err(vm_err)?;
         }
@@ -187,6 +187,18 @@ impl ScriptProgram {
             coms.raw_set(i + 1, c).map_err(vm_err)?;
         }
         set("body_masses", Value::Table(masses))?;
+        let sites = lua.create_table().map_err(vm_err)?;
+        for (i, site) in layout.sites.iter().enumerate() {
+            // {name, body index (0-based), offset x, y, z}
+            let entry = lua.create_table().map_err(vm_err)?;
+            entry.raw_set(1, site.name.as_str()).map_err(vm_err)?;
+            let [x, y, z] = site.offset;
+            for (k, v) in [site.body as f64, x, y, z].into_iter().enumerate() {
+                entry.raw_set(k + 2, v).map_err(vm_err)?;
+            }
+            sites.raw_set(i + 1, entry).map_err(vm_err)?;
+        }
+        set("sites", Value::Table(sites))?;
         set("robot_links", Value::Number(layout.robot_links as f64))?;
         set("body_coms", Value::Table(coms))?;
         for (k, v) in [
@@ -278,6 +290,7 @@ impl ScriptProgram {
         };
         Ok(ScriptProgram {
             name: name.to_string(),
+            reads_prev: uses_ident(&source, "prev"),
             source,
             layout,
             limits,
@@ -444,7 +457,7 @@ impl ScriptProgram {
                 message,
             });
         }
-        self.offsets.pack(s, &mut self.scratch);
+        self.offsets.pack(s, self.reads_prev, &mut self.scratch);
         if self.scratch.len() > self.state_cap {
             let cap = self.scratch.len().next_power_of_two();
             let buf = self
