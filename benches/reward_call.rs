@@ -78,6 +78,7 @@ fn layout(bodies: &[&str], joints: &[&str], n_act: usize) -> StateLayout {
         body_coms: vec![],
         task: vec![],
         sites: Vec::new(),
+        success: None,
         dt: 0.02,
     }
 }

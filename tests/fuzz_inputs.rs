@@ -493,6 +493,7 @@ fn state_with(v: &[f64]) -> State {
             high: vec![1.0; 3],
         }],
         sites: Vec::new(),
+        success: None,
         dt: 0.02,
     };
     let mut body = || BodyState {

@@ -50,6 +50,7 @@ fn layout() -> StateLayout {
             },
         ],
         sites: Vec::new(),
+        success: None,
         dt: 0.02,
     }
 }
@@ -306,6 +307,9 @@ fn state_access() {
     assert_eq!(eval("s.contact_force('ground', 'cart').x"), -0.5);
     assert_eq!(eval("s:contact_force('cart').y"), -0.25);
     assert_eq!(eval("s.contact_force('pole', 'ground'):norm()"), 0.0);
+    let e = run("function reward(s)\n  return if s.success then 1 else 0\nend")
+        .expect_err("no success program");
+    assert!(e.to_string().contains("s.success is not available"), "{e}");
     assert_eq!(eval("s.dt + s.t + s.step"), 0.02 + 1.5 + 75.0);
     assert!(close(
         eval("s.body('pole').linvel.z + s.body('pole').angvel.x + s:body('cart').pos.z"),

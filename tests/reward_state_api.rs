@@ -220,3 +220,44 @@ fn a_resting_box_feels_its_weight_as_contact_force() {
     let table = layout.body_index("table").expect("table");
     assert_eq!(env.state().contact_force(cube, table)[2], up);
 }
+
+/// `s.success` is the env's success program's judgement of the same State: on cartpole
+/// (upright and centred) it agrees with that program, run on its own, step by step until
+/// the pole falls, and it is readable from `s.prev` too.
+#[test]
+fn success_is_the_envs_own_judgement() {
+    let roots = repo_roots();
+    let mut env = Env::load("cartpole", &roots).expect("cartpole");
+    env.reset(Some(1)).expect("reset");
+    let layout = env.state().layout.clone();
+    let own = layout
+        .success
+        .as_ref()
+        .expect("cartpole has a success program");
+    let mut judge = ScriptProgram::compile(&own.name, &own.source, &layout).expect("compiles");
+    let src = "function reward(s)\n  local before = if s.prev then s.prev.success else true\n  \
+               return { ok = if s.success then 1 else 0, before = if before then 1 else 0 }\nend";
+    let mut p = ScriptProgram::compile("reads_success.luau", src, &layout).expect("compiles");
+    let (mut seen_true, mut seen_false) = (false, false);
+    let mut last = true;
+    for _ in 0..500 {
+        let flags = env.step(&[1.0]).expect("step").1;
+        let want = judge
+            .success(env.state())
+            .expect("success")
+            .expect("defined");
+        let o = p.reward(env.state()).expect("reward");
+        assert_eq!(get(&o, "ok") == 1.0, want);
+        assert_eq!(get(&o, "before") == 1.0, last, "s.prev.success");
+        last = want;
+        seen_true |= want;
+        seen_false |= !want;
+        if flags.terminated || flags.truncated {
+            break;
+        }
+    }
+    assert!(
+        seen_true && seen_false,
+        "the pole fell: {seen_true} {seen_false}"
+    );
+}

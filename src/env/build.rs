@@ -11,7 +11,7 @@ use crate::env::convert::v3;
 use crate::env::ee_control::EeDrive;
 use crate::env::robot::load_robot;
 use crate::env::spec::{ActuatorKind, Control, EeControlSpec, EnvSpec, ShapeSpec};
-use crate::env::state::{JointInfo, SiteInfo, StateLayout, TaskParamInfo};
+use crate::env::state::{JointInfo, SiteInfo, StateLayout, SuccessSource, TaskParamInfo};
 use crate::env::world::{Actuator, JointSlot, World, WorldParts};
 use crate::env::{AssetRoots, EnvError};
 
@@ -253,6 +253,7 @@ pub fn build_world(
         action_ranges: controls.iter().map(|c| c.range).collect(),
         task,
         sites,
+        success: success_source(spec, roots),
         dt: spec.sim.control_dt,
     };
     let subtrees: Vec<Vec<usize>> = (0..body_names.len()).map(|b| subtree(b, &edges)).collect();
@@ -396,4 +397,15 @@ fn heightfield(heights: &[Vec<f64>], size: [f64; 3]) -> ColliderBuilder {
     let grid = Array2::from_fn(ny, nx, |r, c| heights[c][ny - 1 - r] as Real);
     let scale = Vector::new(size[0] as Real, size[2] as Real, size[1] as Real);
     ColliderBuilder::heightfield(grid, scale).rotation(Vector::X * std::f32::consts::FRAC_PI_2)
+}
+
+/// The env's success program for `s.success`, if its file can be read (a spec whose
+/// program is missing still builds: loading that program for training reports it).
+fn success_source(spec: &EnvSpec, roots: &AssetRoots) -> Option<SuccessSource> {
+    let name = format!("{}.luau", spec.rewards.success);
+    let source = std::fs::read_to_string(roots.rewards.join(&name)).ok()?;
+    Some(SuccessSource {
+        name,
+        source: Arc::from(source),
+    })
 }

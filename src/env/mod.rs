@@ -29,7 +29,8 @@ pub use registry::AssetRoots;
 pub use space::{ActionSpace, BoxSpace, DiscreteSpace};
 pub use spec::EnvSpec;
 pub use state::{
-    BodyState, JointInfo, JointKind, JointState, SiteInfo, State, StateLayout, TaskParamInfo,
+    BodyState, JointInfo, JointKind, JointState, SiteInfo, State, StateLayout, SuccessSource,
+    TaskParamInfo,
 };
 pub use vec_env::{StepBatch, VecEnv};
 pub use world::World;

@@ -58,6 +58,21 @@ pub struct SiteInfo {
     pub offset: [f64; 3],
 }
 
+/// The env's success program (`[rewards] success`), which `s.success` evaluates.
+#[derive(Clone)]
+pub struct SuccessSource {
+    /// The program's file name, used in messages.
+    pub name: String,
+    /// Its Luau source.
+    pub source: Arc<str>,
+}
+
+impl std::fmt::Debug for SuccessSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SuccessSource({})", self.name)
+    }
+}
+
 /// Names and sizes shared by every State of one env.
 #[derive(Debug, Clone)]
 pub struct StateLayout {
@@ -82,6 +97,8 @@ pub struct StateLayout {
     pub task: Vec<TaskParamInfo>,
     /// Sites (named points on bodies), in spec order.
     pub sites: Vec<SiteInfo>,
+    /// The env's success program, when its file could be read as the env was built.
+    pub success: Option<SuccessSource>,
     /// Control step in seconds.
     pub dt: f64,
 }

@@ -253,6 +253,7 @@ mod tests {
                 body: 2,
                 offset: [0.0, 0.0, -0.3],
             }],
+            success: None,
             dt: 0.02,
         }
     }

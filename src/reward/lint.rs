@@ -155,6 +155,7 @@ mod tests {
                 high: vec![1.0; 3],
             }],
             sites: Vec::new(),
+            success: None,
             dt: 0.02,
         }
     }

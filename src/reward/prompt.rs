@@ -176,6 +176,11 @@ pub fn env_abstraction(c: &CompiledSpec) -> String {
         "\n## The previous step\ns.prev is the State one control step earlier (same \
          fields; nil at the first step of an episode)."
     );
+    let _ = writeln!(
+        d,
+        "\n## Success\ns.success is true when the env's own success test holds for this \
+         state."
+    );
     if !spec.termination.is_empty() {
         let _ = writeln!(d, "\n## The episode ends early when\n");
         for t in &spec.termination {

@@ -23,6 +23,7 @@ use crate::env::{State, StateLayout};
 use mlua::{Buffer, Function, Table, Value};
 use std::sync::Arc;
 
+mod env_success;
 mod vm_errors;
 mod vm_params;
 
@@ -264,6 +265,14 @@ impl ScriptProgram {
             .map_err(vm_err)?;
         // The environment is frozen now, so Luau may use builtin fastcalls in the program.
         env.set_safeenv(true);
+        // The env's success program, compiled only for programs that can read it.
+        let mut reads_prev = uses_ident(&source, "prev");
+        if let Some(program) = layout.success.as_ref()
+            && uses_ident(&source, "success")
+        {
+            env_success::install(&vm, program)?;
+            reads_prev |= uses_ident(&program.source, "prev");
+        }
         let missing = |message: String| RewardError::MissingFunction {
             program: name.to_string(),
             message,
@@ -290,7 +299,7 @@ impl ScriptProgram {
         };
         Ok(ScriptProgram {
             name: name.to_string(),
-            reads_prev: uses_ident(&source, "prev"),
+            reads_prev,
             source,
             layout,
             limits,
