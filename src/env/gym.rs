@@ -138,9 +138,7 @@ impl Env {
         self.world.hold_current_pose();
         self.world
             .read(&mut self.state.bodies, &mut self.state.joints);
-        self.state.contacts.clear();
-        self.state.contact_forces.clear();
-        self.state.prev = None;
+        self.state.forget_contacts_and_prev();
     }
 
     /// Start a new episode. With `Some(seed)` the env's RNG is reseeded first
@@ -178,9 +176,7 @@ impl Env {
         self.state.action.iter_mut().for_each(|a| *a = 0.0);
         self.world
             .read(&mut self.state.bodies, &mut self.state.joints);
-        self.state.contacts.clear();
-        self.state.contact_forces.clear();
-        self.state.prev = None;
+        self.state.forget_contacts_and_prev();
         let mut obs = vec![0.0; c.obs_dim()];
         c.observe(&self.state, &mut obs);
         Ok(obs)
@@ -273,7 +269,8 @@ impl Env {
     }
 
     /// Encode the env's whole dynamic state (physics, episode clock, task, last action,
-    /// contacts, the previous step's values and RNG stream position) as bytes, e.g. for a training checkpoint.
+    /// contacts, the previous step's values and RNG stream position) as bytes, e.g. for
+    /// a training checkpoint.
     /// [`Env::load_bytes`] on an env of the same spec continues bit for bit.
     pub fn save_bytes(&self) -> Result<Vec<u8>, EnvError> {
         let saved = SavedEnv {
@@ -292,8 +289,9 @@ impl Env {
     /// Restore a state written by [`Env::save_bytes`] from an env of the same spec.
     pub fn load_bytes(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
         let (saved, _): (SavedEnv, usize) =
-            bincode::serde::decode_from_slice(bytes, bincode::config::standard())
-                .map_err(|e| EnvError::Snapshot(e.to_string()))?;
+            bincode::serde::decode_from_slice(bytes, bincode::config::standard()).map_err(|e| {
+                EnvError::Snapshot(format!("{e} (saved by another rewardsmith version?)"))
+            })?;
         let s = &self.state;
         let fits = |step: &SavedStep| {
             step.bodies.len() == s.bodies.len()

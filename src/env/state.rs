@@ -125,8 +125,10 @@ impl StateLayout {
     }
 }
 
-/// Pose and velocity of one body, in the world frame (z up), SI units.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// Pose and velocity of one body, in the world frame (z up), SI units. Thirteen f64 in
+/// this order (`repr(C)`): reward programs receive them as they lie in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub struct BodyState {
     /// Position of the body frame's origin (a URDF link's frame), metres, world frame.
     pub pos: [f64; 3],
@@ -138,8 +140,9 @@ pub struct BodyState {
     pub angvel: [f64; 3],
 }
 
-/// Coordinate and velocity of one joint.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// Coordinate and velocity of one joint (two f64, `repr(C)`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub struct JointState {
     /// Position: radians (revolute) or metres (prismatic).
     pub q: f64,
@@ -222,6 +225,14 @@ impl PartialEq for State {
 }
 
 impl State {
+    /// Clears the contacts and the previous step: after a reset or a hand-set pose,
+    /// contacts are found at the next step and there is no step before.
+    pub(crate) fn forget_contacts_and_prev(&mut self) {
+        self.contacts.clear();
+        self.contact_forces.clear();
+        self.prev = None;
+    }
+
     /// Keeps the current values as `prev` (reusing its buffers), before a step.
     pub fn remember_as_prev(&mut self) {
         let mut prev = self.prev.take();

@@ -106,25 +106,12 @@ impl Offsets {
 
     /// Appends one State's record (its `prev_at` left 0).
     fn pack_one(&self, s: &State, out: &mut Vec<u8>) {
-        let mut put = |x: f64| out.extend_from_slice(&x.to_le_bytes());
-        put(s.t);
-        put(f64::from(s.step));
-        put(s.layout.dt);
-        put(s.contacts.len() as f64);
-        put(0.0);
-        for b in &s.bodies {
-            b.pos
-                .iter()
-                .chain(&b.quat)
-                .chain(&b.linvel)
-                .chain(&b.angvel)
-                .for_each(|&x| put(x));
-        }
-        for j in &s.joints {
-            put(j.q);
-            put(j.qd);
-        }
-        s.action.iter().chain(&s.task).for_each(|&x| put(x));
+        let n_contacts = s.contacts.len() as f64;
+        put_f64s(out, &[s.t, f64::from(s.step), s.layout.dt, n_contacts, 0.0]);
+        put_f64s(out, &s.bodies);
+        put_f64s(out, &s.joints);
+        put_f64s(out, &s.action);
+        put_f64s(out, &s.task);
         let zero = [0.0; 3];
         for (k, &(a, b)) in s.contacts.iter().enumerate() {
             out.extend_from_slice(&a.to_le_bytes());
@@ -132,6 +119,18 @@ impl Offsets {
             for x in s.contact_forces.get(k).unwrap_or(&zero) {
                 out.extend_from_slice(&x.to_le_bytes());
             }
+        }
+    }
+}
+
+/// Appends `xs`, plain records of f64, as little-endian f64s: one copy on a
+/// little-endian machine.
+fn put_f64s<T: bytemuck::Pod>(out: &mut Vec<u8>, xs: &[T]) {
+    if cfg!(target_endian = "little") {
+        out.extend_from_slice(bytemuck::cast_slice(xs));
+    } else {
+        for x in bytemuck::cast_slice::<T, f64>(xs) {
+            out.extend_from_slice(&x.to_le_bytes());
         }
     }
 }
