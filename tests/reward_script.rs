@@ -250,6 +250,16 @@ fn scalar_helpers_and_dm_control_tolerance() {
         0.2
     ));
     assert!(close(eval("tolerance(1.5, 0, 1, 0.5, 0.2, 'cosine')"), 0.2));
+    // dm_control lets the sigmoids that reach 0 take value_at_margin 0 (cartpole's
+    // small_control: quadratic, margin 1): 1 - d² inside the margin, 0 beyond it.
+    assert!(close(eval("tolerance(0.5, 0, 0, 1, 0, 'quadratic')"), 0.75));
+    assert_eq!(eval("tolerance(1.5, 0, 0, 1, 0, 'linear')"), 0.0);
+    assert!(close(eval("tolerance(0.5, 0, 0, 1, 0, 'cosine')"), 0.5));
+    let e = run("function reward(s) return tolerance(2, 0, 1, 1, 0) end").expect_err("gaussian");
+    assert!(
+        e.to_string().contains("(0, 1) for the gaussian sigmoid"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -40,12 +40,28 @@ pub fn hints(src: &str, layout: &StateLayout) -> Vec<Hint> {
     out
 }
 
-/// Two or more robot links' masses written out (`torso = 8.9`, or the numbers alone).
+/// Two or more robot links' masses written out: keyed by the link's name (`torso =
+/// 8.907`), or numbers too precise to be round ones (1, 2.5 or 0.25 are thresholds and
+/// weights far more often than masses).
 fn mass_table(toks: &[(Tok, u32)], layout: &StateLayout, out: &mut Vec<Hint>) {
     let mut found: Vec<usize> = Vec::new();
     let mut first_line = 0;
-    for (tok, line) in toks {
+    let keyed_by_a_link = |k: usize| {
+        k >= 2
+            && toks[k - 1].0 == Tok::Punct('=')
+            && match &toks[k - 2].0 {
+                Tok::Ident(n) | Tok::Str(n) => layout.bodies[..layout.robot_links].contains(n),
+                Tok::Punct(']') => matches!(toks.get(k.wrapping_sub(3)).map(|t| &t.0),
+                    Some(Tok::Str(n)) if layout.bodies[..layout.robot_links].contains(n)),
+                _ => false,
+            }
+    };
+    for (k, (tok, line)) in toks.iter().enumerate() {
         let Tok::Num(x) = tok else { continue };
+        let round = (x * 100.0).fract() == 0.0;
+        if round && !keyed_by_a_link(k) {
+            continue;
+        }
         let hit = (0..layout.robot_links)
             .find(|&i| !found.contains(&i) && same_number(*x, layout.body_masses[i]));
         if let Some(i) = hit {
@@ -301,10 +317,15 @@ mod tests {
                    local bend = (knee.q - knee.lower) / knee.range\n  \
                    return v + bend - 0.1 * s.action_norm[1] ^ 2 + s.site('foot').pos.z + s.com().z\nend";
         assert_eq!(messages(src), Vec::<String>::new());
-        // One number that happens to be a mass is not a table.
+        // One number that happens to be a mass is not a table, nor are round numbers.
         assert_eq!(
             messages("function reward(s) return 4.5 end"),
             Vec::<String>::new()
         );
+        let round = "function reward(s)\n  return if s.t > 4.5 then 2.755 else 4.5\nend";
+        assert_eq!(messages(round), Vec::<String>::new());
+        let keyed =
+            "local M = { [\"thigh\"] = 4.5, shin = 2.755 }\nfunction reward(s) return 0 end";
+        assert_eq!(messages(keyed).len(), 1);
     }
 }
