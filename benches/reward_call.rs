@@ -2,7 +2,8 @@
 //! reward touching 10 bodies, evaluated through `ScriptProgram::reward_into`, plus a
 //! 256-state parallel batch through `ScriptReward::eval_batch`; and on the real ant,
 //! Ant-v5's forward reward from the torso's velocity against the same from `s.prev` (a
-//! finite difference), which prices reading the previous step.
+//! finite difference), which prices reading the previous step (split into packing it,
+//! reaching it, and reading a body from it).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rewardsmith::env::{
@@ -137,6 +138,14 @@ function reward(s)
 end
 "#;
 
+/// `program` with `line` as the first line of its `reward`.
+fn with_first_line(program: &str, line: &str) -> String {
+    program.replace(
+        "function reward(s)",
+        &format!("function reward(s)\n  {line}"),
+    )
+}
+
 /// The ant's State a few steps into an episode (so it has a previous step).
 fn ant_state() -> State {
     let roots = AssetRoots::under(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
@@ -193,6 +202,15 @@ fn bench(c: &mut Criterion) {
     for (name, src) in [
         ("ant_forward_velocity", ANT_VELOCITY),
         ("ant_forward_prev", ANT_PREV),
+        // the parts of the difference: packing the previous step, then reaching it
+        (
+            "ant_prev_packed",
+            &with_first_line(ANT_VELOCITY, "if false then local _ = s.prev end"),
+        ),
+        (
+            "ant_prev_indexed",
+            &with_first_line(ANT_VELOCITY, "local _ = s.prev"),
+        ),
     ] {
         let mut p = ScriptProgram::compile(name, src, &ant.layout).expect("compiles");
         group.bench_function(name, |b| {
