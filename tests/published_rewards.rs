@@ -12,14 +12,18 @@ fn get(o: &RewardOut, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no component {name} in {o:?}"))
 }
 
+/// The path of example program `file`.
+fn example(file: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/published-rewards")
+        .join(file)
+}
+
 /// The env `name` reset with seed 0, and the example program `file` compiled for it.
 fn setup(name: &str, file: &str) -> (Env, ScriptProgram) {
     let mut env = Env::load(name, &repo_roots()).expect("env");
     env.reset(Some(0)).expect("reset");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/published-rewards")
-        .join(file);
-    let program = load_program(&path, &env.state().layout).expect("compiles");
+    let program = load_program(&example(file), &env.state().layout).expect("compiles");
     (env, program)
 }
 
@@ -103,10 +107,7 @@ fn they_use_the_accessors_lint_would_suggest() {
         ("cartpole-swingup", "cartpole-swingup-dmc.luau"),
     ] {
         let env = Env::load(env, &repo_roots()).expect("env");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples/published-rewards")
-            .join(file);
-        let source = std::fs::read_to_string(&path).expect("read");
+        let source = std::fs::read_to_string(example(file)).expect("read");
         assert_eq!(
             rewardsmith::reward::hints(&source, &env.state().layout),
             Vec::new(),

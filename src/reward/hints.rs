@@ -87,14 +87,10 @@ fn mass_table(toks: &[(Tok, u32)], layout: &StateLayout, out: &mut Vec<Hint>) {
 /// A joint limit or an action bound typed in on a line that reads that joint or the
 /// action.
 fn copied_bounds(toks: &[(Tok, u32)], layout: &StateLayout, out: &mut Vec<Hint>) {
-    let mut lines: Vec<u32> = toks.iter().map(|(_, l)| *l).collect();
-    lines.dedup();
-    for line in lines {
-        let on_line: Vec<&Tok> = toks
-            .iter()
-            .filter(|(_, l)| *l == line)
-            .map(|(t, _)| t)
-            .collect();
+    // Tokens come in line order: one group per line.
+    for group in toks.chunk_by(|a, b| a.1 == b.1) {
+        let line = group[0].1;
+        let on_line: Vec<&Tok> = group.iter().map(|(t, _)| t).collect();
         let nums: Vec<f64> = on_line
             .iter()
             .filter_map(|t| match t {

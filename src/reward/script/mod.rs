@@ -20,14 +20,15 @@ use super::luau_api::{Limits, Vm, internal, new_vm};
 use super::pack::Offsets;
 use super::params::Params;
 use crate::env::{State, StateLayout};
-use mlua::{Buffer, Function, Table, Value};
+use mlua::{Buffer, Function, Value};
 use std::sync::Arc;
 
+mod chunk;
 mod env_success;
 mod vm_errors;
 mod vm_params;
 
-use vm_errors::{budget_error, classify, lua_type, syntax_error};
+use vm_errors::{budget_error, classify, lua_type};
 use vm_params::{apply_params, read_params};
 
 /// Contact pairs the state buffer has room for initially (it grows on demand).
@@ -221,15 +222,7 @@ impl ScriptProgram {
         let state_buf = lua.create_buffer_with_capacity(state_cap).map_err(vm_err)?;
         let set_buffer = internal(&vm, "set_buffer").map_err(vm_err)?;
         set_buffer.call::<()>(&state_buf).map_err(vm_err)?;
-        let env: Table = internal(&vm, "make_env")
-            .and_then(|f| f.call(()))
-            .map_err(vm_err)?;
-        let chunk = lua
-            .load(&*source)
-            .set_name(format!("={name}"))
-            .set_environment(env.clone())
-            .into_function()
-            .map_err(|e| syntax_error(name, &source, e))?;
+        let (env, top) = chunk::compile(&vm, name, &source)?;
         if let Some(l) = check_names(&source, &layout) {
             return Err(RewardError::UnknownName {
                 program: name.to_string(),
@@ -239,14 +232,7 @@ impl ScriptProgram {
         }
         let run_reward = internal(&vm, "run_reward").map_err(vm_err)?;
         let run_success = internal(&vm, "run_success").map_err(vm_err)?;
-        vm.budget.reset();
-        let ran = chunk.call::<()>(());
-        if let Err(e) = ran {
-            return Err(classify(name, &vm, e));
-        }
-        if let Some(e) = budget_error(name, &vm) {
-            return Err(e);
-        }
+        chunk::run_top_level(&vm, name, &top)?;
         let declared = read_params(&vm, &env, name)?;
         if let Some(l) = check_param_names(&source, &declared.names()) {
             return Err(RewardError::UnknownName {
@@ -260,11 +246,7 @@ impl ScriptProgram {
             None => declared.clone(),
         };
         apply_params(&vm, &params).map_err(vm_err)?;
-        let (reward_fn, success_fn): (Value, Value) = internal(&vm, "seal")
-            .and_then(|f| f.call(&env))
-            .map_err(vm_err)?;
-        // The environment is frozen now, so Luau may use builtin fastcalls in the program.
-        env.set_safeenv(true);
+        let (reward_fn, success_fn) = chunk::seal(&vm, name, &env)?;
         // The env's success program, compiled only for programs that can read it.
         let mut reads_prev = uses_ident(&source, "prev");
         if let Some(program) = layout.success.as_ref()
