@@ -9,14 +9,15 @@
 //! numbers in the README; random weights are fine for timing). Without it, or without
 //! ONNX Runtime, the bench prints why and exits successfully. `CLIP_BENCH_THREADS` sets
 //! ONNX Runtime's intra-op threads (default: one per core); `CLIP_BENCH_SECONDS` the time
-//! per batch size (default 10).
+//! per batch size (default 10); `CLIP_BENCH_PRECISION` the image encoder (`fp32`, the
+//! default, `fp16` or `int8`; `benches/peers/quantize_clip.py` makes the int8 file).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use image::{Rgb, RgbImage};
 use rewardsmith::reward::clip::runtime::SessionOptions;
-use rewardsmith::reward::clip::{ClipModel, LoadOptions};
+use rewardsmith::reward::clip::{ClipModel, LoadOptions, Precision};
 
 fn env_num<T: std::str::FromStr>(k: &str, d: T) -> T {
     std::env::var(k)
@@ -32,11 +33,17 @@ fn main() {
     };
     let threads: usize = env_num("CLIP_BENCH_THREADS", 0);
     let secs: f64 = env_num("CLIP_BENCH_SECONDS", 10.0);
+    let precision = match std::env::var("CLIP_BENCH_PRECISION").as_deref() {
+        Ok("fp16") => Precision::Fp16,
+        Ok("int8") => Precision::Int8,
+        _ => Precision::Fp32,
+    };
     let opts = LoadOptions {
         session: SessionOptions {
             threads,
             ..SessionOptions::default()
         },
+        precision,
         batch: 64,
     };
     let mut model = match ClipModel::load(&dir, opts) {
@@ -48,8 +55,8 @@ fn main() {
     };
     let (h, w) = model.preprocess().crop;
     println!(
-        "clip_embed: {} (embedding size {}, input {w}×{h}), threads {}",
-        dir.display(),
+        "clip_embed: {} ({precision}, embedding size {}, input {w}×{h}), threads {}",
+        model.files().vision.display(),
         model.dim(),
         if threads == 0 {
             "default".to_string()

@@ -9,7 +9,9 @@ use image::{Rgb, RgbImage};
 use predicates::prelude::*;
 use rewardsmith::reward::clip::registry::{self, Manifest, ManifestFile, Pulled};
 use rewardsmith::reward::clip::tokenize::{CONTEXT, ClipTokenizer};
-use rewardsmith::reward::clip::{ClipError, ClipModel, ClipReward, ClipRewardSpec, LoadOptions};
+use rewardsmith::reward::clip::{
+    ClipError, ClipModel, ClipReward, ClipRewardSpec, LoadOptions, Precision,
+};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -251,7 +253,7 @@ fn batched_scores_equal_single_scores_on_rendered_frames() {
 fn held_rewards_score_every_kth_step_from_rendered_worlds() {
     use rewardsmith::env::{AssetRoots, Env};
     use rewardsmith::render::Renderer;
-    use rewardsmith::reward::clip::HeldScores;
+    use rewardsmith::reward::clip::ClipTerm;
     let roots = AssetRoots::discover();
     let mut envs: Vec<Env> = (0..3)
         .map(|_| Env::load("reacher", &roots).unwrap())
@@ -261,13 +263,18 @@ fn held_rewards_score_every_kth_step_from_rendered_worlds() {
     }
     let renderer = Renderer::for_env(&envs[0]).unwrap();
     let mut r = reward("a red ball on the left", &["a robot arm"], 0.5);
-    let mut held = HeldScores::new(3, 2);
+    let term_reward = reward("a red ball on the left", &["a robot arm"], 0.5);
+    let term_renderer = Renderer::for_env(&envs[0]).unwrap();
+    // scored on its own thread, as training does
+    let mut term = ClipTerm::new(term_reward, term_renderer, 3, 2, 1.0)
+        .in_background()
+        .unwrap();
     let mut rows = Vec::new();
     for step in 0..4 {
         let worlds: Vec<_> = envs.iter().map(|e| e.world()).collect();
         let states: Vec<_> = envs.iter().map(|e| e.state().clone()).collect();
         let fresh = r.score_worlds(&renderer, &worlds).unwrap();
-        let got = r.step_held(&mut held, &renderer, &states).unwrap();
+        let got = term.step(&states, &[false; 3]).unwrap();
         if step % 2 == 0 {
             assert_eq!(got, fresh, "scored afresh at step {step}");
         } else {
@@ -475,7 +482,9 @@ fn cli_reward_clip_scores_pngs_and_models_import_registers_a_name() {
         .args(["--name", "tiny"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("imported `tiny`"))
+        .stdout(predicate::str::contains("imported `tiny` fp32"))
+        .stdout(predicate::str::contains("imported `tiny` int8"))
+        .stdout(predicate::str::contains("--model tiny --precision int8"))
         .stdout(predicate::str::contains("embedding size 10"));
     rewardsmith()
         .env("REWARDSMITH_CACHE", &cache)
@@ -729,7 +738,7 @@ fn pull_downloads_verifies_and_is_idempotent() {
         ],
     );
     let dir = tempfile::tempdir().unwrap();
-    let r = registry::pull(&m, dir.path()).unwrap();
+    let r = registry::pull(&m, dir.path(), Precision::Fp32).unwrap();
     assert_eq!(r[0].1, Pulled::Downloaded { resumed_from: 0 });
     assert_eq!(r[1].1, Pulled::Downloaded { resumed_from: 0 });
     assert_eq!(
@@ -742,7 +751,7 @@ fn pull_downloads_verifies_and_is_idempotent() {
     );
     assert!(!dir.path().join("onnx/vision_model.onnx.part").exists());
     let n = server.log.lock().unwrap().len();
-    let r = registry::pull(&m, dir.path()).unwrap();
+    let r = registry::pull(&m, dir.path(), Precision::Fp32).unwrap();
     assert!(r.iter().all(|(_, p)| *p == Pulled::UpToDate));
     assert_eq!(server.log.lock().unwrap().len(), n, "nothing fetched again");
 }
@@ -762,7 +771,7 @@ fn pull_resumes_a_partial_download_with_range() {
         &big[..60_000],
     )
     .unwrap();
-    let r = registry::pull(&m, dir.path()).unwrap();
+    let r = registry::pull(&m, dir.path(), Precision::Fp32).unwrap();
     assert_eq!(
         r[0].1,
         Pulled::Downloaded {
@@ -791,7 +800,9 @@ fn pull_sha256_mismatch_is_an_error_and_drops_the_partial_file() {
     );
     m.files[0].sha256 = sha(b"something else");
     let dir = tempfile::tempdir().unwrap();
-    let e = registry::pull(&m, dir.path()).unwrap_err().to_string();
+    let e = registry::pull(&m, dir.path(), Precision::Fp32)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("text_model.onnx: sha256 mismatch"), "{e}");
     assert!(
         e.contains(&sha(&body)) && e.contains(&m.files[0].sha256),
@@ -801,8 +812,52 @@ fn pull_sha256_mismatch_is_an_error_and_drops_the_partial_file() {
     assert!(!dir.path().join("onnx/text_model.onnx.part").exists());
     // and a 404 names the URL
     m.files[0].url = format!("{}/missing", server.base);
-    let e = registry::pull(&m, dir.path()).unwrap_err().to_string();
+    let e = registry::pull(&m, dir.path(), Precision::Fp32)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("/missing") && e.contains("404"), "{e}");
+}
+
+#[test]
+fn pull_fetches_the_chosen_precision_and_the_shared_files_only() {
+    let (v32, v8, text) = (b"fp32".to_vec(), b"int8".to_vec(), b"text".to_vec());
+    let server = serve(vec![
+        ("/v.onnx", v32.clone()),
+        ("/vq.onnx", v8.clone()),
+        ("/t.onnx", text.clone()),
+    ]);
+    let m = manifest(
+        &server.base,
+        &[
+            ("onnx/vision_model.onnx", "/v.onnx", &v32, true),
+            ("onnx/vision_model_quantized.onnx", "/vq.onnx", &v8, true),
+            ("onnx/text_model.onnx", "/t.onnx", &text, true),
+        ],
+    );
+    assert_eq!(m.precisions(), [Precision::Fp32, Precision::Int8]);
+    let dir = tempfile::tempdir().unwrap();
+    let r = registry::pull(&m, dir.path(), Precision::Int8).unwrap();
+    let got: Vec<&str> = r.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        got,
+        ["onnx/vision_model_quantized.onnx", "onnx/text_model.onnx"]
+    );
+    assert!(!dir.path().join("onnx/vision_model.onnx").exists());
+    assert_eq!(
+        registry::first_missing(&m, dir.path(), Precision::Int8),
+        None
+    );
+    assert_eq!(
+        registry::first_missing(&m, dir.path(), Precision::Fp32).as_deref(),
+        Some("onnx/vision_model.onnx")
+    );
+    let e = registry::pull(&m, dir.path(), Precision::Fp16)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no fp16 image encoder") && e.contains("lists fp32, int8"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -1001,4 +1056,184 @@ fn bad_clip_training_settings_are_clear_errors() {
     )
     .failure()
     .stderr(predicate::str::contains("component named `clip`"));
+}
+
+// ---- precision variants and their agreement ----------------------------------------
+
+fn load_precision(dir: &Path, precision: Precision) -> Result<ClipModel, ClipError> {
+    ClipModel::load(
+        dir,
+        LoadOptions {
+            precision,
+            ..LoadOptions::default()
+        },
+    )
+}
+
+#[test]
+fn int8_variant_runs_the_quantized_file_and_scores_like_fp32() {
+    let dir = fixture("clip-tiny");
+    let mut fp32 = load_precision(&dir, Precision::Fp32).unwrap();
+    let mut int8 = load_precision(&dir, Precision::Int8).unwrap();
+    assert!(
+        int8.files()
+            .vision
+            .ends_with("onnx/vision_model_quantized.onnx")
+    );
+    assert!(fp32.files().vision.ends_with("onnx/vision_model.onnx"));
+    let frames = [
+        block_frame(Some(RED), 0),
+        block_frame(Some(RED), 2),
+        block_frame(Some(BLUE), 1),
+        block_frame(None, 0),
+    ];
+    let refs: Vec<&RgbImage> = frames.iter().collect();
+    let (a, b) = (
+        fp32.embed_images(&refs).unwrap(),
+        int8.embed_images(&refs).unwrap(),
+    );
+    for (x, y) in a.iter().zip(&b) {
+        // quantized, so not equal, but within a few percent of the largest entry
+        assert_ne!(x, y);
+        let scale = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (p, q) in x.iter().zip(y) {
+            assert!((p - q).abs() < 0.05 * scale, "{x:?} vs {y:?}");
+        }
+    }
+}
+
+#[test]
+fn a_precision_the_export_lacks_is_one_clear_error_listing_what_it_has() {
+    let e = load_precision(&fixture("clip-tiny"), Precision::Fp16)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("onnx/vision_model_fp16.onnx: missing"), "{e}");
+    assert!(
+        e.contains("only fp32 (vision_model.onnx), int8 (vision_model_quantized.onnx)"),
+        "{e}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let png = tmp.path().join("f.png");
+    block_frame(Some(RED), 0).save(&png).unwrap();
+    rewardsmith()
+        .env("REWARDSMITH_CACHE", tmp.path())
+        .args(["reward", "clip", "--precision", "fp16", "--model"])
+        .arg(fixture("clip-tiny"))
+        .args(["--goal", "red left"])
+        .arg(&png)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("vision_model_fp16.onnx"))
+        .stderr(predicate::str::contains(
+            "int8 (vision_model_quantized.onnx)",
+        ));
+    let out = rewardsmith()
+        .env("REWARDSMITH_CACHE", tmp.path())
+        .args(["reward", "clip", "--precision", "int8", "--model"])
+        .arg(fixture("clip-tiny"))
+        .args(["--goal", "red left"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(parse_scores(&out.stdout).len(), 1);
+}
+
+/// Frames of blocks of each colour in each third, as PNGs in `dir`.
+fn block_frames_dir(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (c, colour) in [RED, GREEN, BLUE].into_iter().enumerate() {
+        for third in 0..3 {
+            block_frame(Some(colour), third)
+                .save(dir.join(format!("{c}-{third}.png")))
+                .unwrap();
+        }
+    }
+}
+
+fn models_check(tmp: &Path, model: &str, extra: &[&str]) -> std::process::Output {
+    rewardsmith()
+        .env("REWARDSMITH_CACHE", tmp.join("cache"))
+        .args(["models", "check"])
+        .arg(fixture(model))
+        .arg("--frames")
+        .arg(tmp.join("frames"))
+        .args(["--goal", "a red block on the left"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_models_check_says_whether_int8_scores_like_fp32() {
+    let tmp = tempfile::tempdir().unwrap();
+    block_frames_dir(&tmp.path().join("frames"));
+    let out = models_check(tmp.path(), "clip-tiny", &[]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("int8 against fp32 on 9 frames"), "{stdout}");
+    assert!(stdout.contains("rank correlation (Spearman)"), "{stdout}");
+    assert!(stdout.contains("int8 is safe to use"), "{stdout}");
+    let out = models_check(tmp.path(), "clip-tiny", &["--json"]);
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["frames"], 9);
+    assert_eq!(a["safe"], true);
+    assert!(a["rank_correlation"].as_f64().unwrap() >= 0.95, "{a}");
+    // a variant that disagrees: refused with a non-zero exit, the report still printed
+    let out = models_check(tmp.path(), "clip-tiny-bad-int8", &["--json"]);
+    assert!(!out.status.success());
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["safe"], false, "{a}");
+    assert!(
+        a["max_score_diff"].as_f64().unwrap() > 0.25 * a["fp32_spread"].as_f64().unwrap(),
+        "{a}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not safe to use"));
+    // a variant the export lacks, and too few frames: clear errors
+    let out = models_check(tmp.path(), "clip-tiny", &["--precision", "fp16"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vision_model_fp16.onnx"));
+    let few = tmp.path().join("frames");
+    for f in std::fs::read_dir(&few).unwrap().skip(2) {
+        std::fs::remove_file(f.unwrap().path()).unwrap();
+    }
+    let out = models_check(tmp.path(), "clip-tiny", &[]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at least 3 frames"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn scoring_in_the_background_gives_the_same_run_as_inline() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("left.luau");
+    std::fs::write(
+        &program,
+        "function reward(s)\n  return { left = -math.abs(s.joint(\"slider\").q + 0.6) }\nend\n",
+    )
+    .unwrap();
+    let mut args = LEFT.to_vec();
+    let p = program.to_str().unwrap();
+    args.extend(["--reward", p, "--clip-every", "3", "--steps", "1024"]);
+    clip_train(dir.path(), "overlap", &args).success();
+    let mut inline = args.clone();
+    inline.push("--no-clip-overlap");
+    clip_train(dir.path(), "inline", &inline).success();
+    let (a, b) = (dir.path().join("overlap"), dir.path().join("inline"));
+    assert_eq!(component_curve(&a, "clip"), component_curve(&b, "clip"));
+    assert_eq!(component_curve(&a, "left"), component_curve(&b, "left"));
+    assert_eq!(summary(&a)["policy_hash"], summary(&b)["policy_hash"]);
+    let cfg = |run: &Path| std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(cfg(&a).contains("overlap = true"), "{}", cfg(&a));
+    assert!(cfg(&b).contains("overlap = false"), "{}", cfg(&b));
 }

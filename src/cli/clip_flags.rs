@@ -3,6 +3,7 @@
 use anyhow::Result;
 use clap::Args;
 use rewardsmith::device::Device;
+use rewardsmith::reward::clip::Precision;
 use rewardsmith::run::clip::{ClipConfig, DEFAULT_MODEL};
 use std::path::PathBuf;
 
@@ -30,6 +31,14 @@ pub struct ClipFlags {
     /// Where the CLIP model runs: cpu, or gpu (CUDA/TensorRT through onnxruntime-gpu).
     #[arg(long, value_enum, requires = "clip_goal", default_value_t = Device::Cpu)]
     pub clip_device: Device,
+    /// Precision of the CLIP image encoder: fp32 (the reference), fp16, or int8 (the
+    /// export's quantized file; check it first with `rewardsmith models check`).
+    #[arg(long, value_enum, requires = "clip_goal", default_value_t = Precision::Fp32)]
+    pub clip_precision: Precision,
+    /// Score frames inline instead of on a thread of their own that overlaps the next
+    /// step (the rewards are the same either way).
+    #[arg(long, requires = "clip_goal")]
+    pub no_clip_overlap: bool,
     /// Weight W of the CLIP term: reward = program + W × CLIP (or W × CLIP alone).
     #[arg(long, value_name = "W", requires = "clip_goal", default_value_t = 1.0)]
     pub clip_weight: f64,
@@ -55,6 +64,8 @@ impl ClipFlags {
         c.every = self.clip_every;
         c.weight = self.clip_weight;
         c.device = self.clip_device;
+        c.precision = self.clip_precision;
+        c.overlap = !self.no_clip_overlap;
         c.program = program;
         c.validate()?;
         Ok(Some(c))

@@ -7,7 +7,7 @@ use rewardsmith::env::{AssetRoots, Env};
 use rewardsmith::reward::check::{check_program, check_reward};
 use rewardsmith::reward::clip::runtime::SessionOptions;
 use rewardsmith::reward::clip::{
-    ClipModel, ClipReward, ClipRewardSpec, LoadOptions, read_frame, registry,
+    ClipModel, ClipReward, ClipRewardSpec, LoadOptions, Precision, read_frame, registry,
 };
 use rewardsmith::reward::prompt::reward_prompt;
 use rewardsmith::reward::{builtin_path, hints, is_reward_file, load_program, load_reward};
@@ -76,6 +76,9 @@ pub struct ClipArgs {
     alpha: Option<f64>,
     #[command(flatten)]
     device: DeviceFlag,
+    /// Precision of the image encoder: fp32, fp16 or int8 (the export's matching file).
+    #[arg(long, value_enum, default_value_t = Precision::Fp32)]
+    precision: Precision,
     /// Frames per CLIP batch.
     #[arg(long, default_value_t = 32)]
     batch: usize,
@@ -162,12 +165,18 @@ fn check(env: &str, path: &Path, steps: u64, seed: u64, roots: &AssetRoots) -> R
 
 fn clip(args: ClipArgs) -> Result<()> {
     let cache = registry::cache_root();
-    let dir = registry::resolve(&args.model, &cache, &registry::manifests_dir())?;
+    let dir = registry::resolve(
+        &args.model,
+        &cache,
+        &registry::manifests_dir(),
+        args.precision,
+    )?;
     let opts = LoadOptions {
         session: SessionOptions {
             device: args.device.device,
             threads: args.threads.get(),
         },
+        precision: args.precision,
         batch: args.batch.max(1),
     };
     let model = ClipModel::load(&dir, opts)?;

@@ -2,7 +2,7 @@
 //! bookkeeping (returns, lengths, success, reward components) shared by the algorithms.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::env::spec::SuccessWhen;
 use crate::env::{StepFlags, VecEnv};
@@ -43,7 +43,19 @@ pub struct DriverState {
     clip_held: Option<HeldScores>,
 }
 
+/// A stepped batch whose CLIP term is still being scored.
+struct Unsettled {
+    outs: Vec<RewardOut>,
+    flags: Vec<StepFlags>,
+    succ: Vec<Option<bool>>,
+}
+
 /// Vectorised envs with rewards, success and episode statistics.
+///
+/// [`EnvDriver::step`] gives a step's rewards at once. [`EnvDriver::step_pipelined`]
+/// lets a CLIP term scored in the background work on one step's frames while the caller
+/// acts and steps the next; the rewards then come in step order from
+/// [`EnvDriver::take_settled`], the same bit for bit.
 pub struct EnvDriver {
     /// The envs.
     pub venv: VecEnv,
@@ -57,12 +69,14 @@ pub struct EnvDriver {
     pub obs: Vec<f32>,
     /// Observations at the end of the last step, before resets.
     pub final_obs: Vec<f32>,
-    /// Reward totals of the last step.
+    /// Reward totals of the last settled step.
     pub rewards: Vec<f64>,
     /// Flags of the last step.
     pub flags: Vec<StepFlags>,
     outs: Vec<RewardOut>,
     succ: Vec<Option<bool>>,
+    unsettled: VecDeque<Unsettled>,
+    settled: VecDeque<Vec<f64>>,
     running: Vec<Running>,
     /// Episodes finished since the last `take_stats`.
     pub finished: Vec<Episode>,
@@ -101,6 +115,8 @@ impl EnvDriver {
             ],
             outs: vec![RewardOut::default(); n],
             succ: vec![None; n],
+            unsettled: VecDeque::new(),
+            settled: VecDeque::new(),
             running: vec![Running::default(); n],
             finished: Vec::new(),
             components: BTreeMap::new(),
@@ -131,8 +147,37 @@ impl EnvDriver {
     }
 
     /// Step every env with `actions` (flat, see [`crate::env::ActionSpace`]),
-    /// evaluate rewards and success, and account finished episodes.
+    /// evaluate rewards and success, and account finished episodes; `rewards` are this
+    /// step's.
     pub fn step(&mut self, actions: &[f64]) -> Result<(), RlError> {
+        self.begin_step(actions)?;
+        self.settle(true)?;
+        self.settled.clear();
+        Ok(())
+    }
+
+    /// Step like [`EnvDriver::step`], except that the rewards of a step whose CLIP term
+    /// is scored in the background come later: observations and flags are this step's,
+    /// and [`EnvDriver::take_settled`] gives the rewards of every step settled so far.
+    pub fn step_pipelined(&mut self, actions: &[f64]) -> Result<(), RlError> {
+        self.begin_step(actions)?;
+        self.settle(false)
+    }
+
+    /// Waits until every step is settled.
+    pub fn finish_steps(&mut self) -> Result<(), RlError> {
+        self.settle(true)
+    }
+
+    /// The rewards of the steps settled since the last call (of
+    /// [`EnvDriver::step_pipelined`]), oldest first.
+    pub fn take_settled(&mut self) -> std::collections::vec_deque::Drain<'_, Vec<f64>> {
+        self.settled.drain(..)
+    }
+
+    /// Steps the envs, runs the reward program and the success predicate, and submits the
+    /// CLIP term; without a CLIP term the step is settled here.
+    fn begin_step(&mut self, actions: &[f64]) -> Result<(), RlError> {
         let b = self.venv.step(actions)?;
         self.obs.copy_from_slice(&b.obs);
         self.final_obs.copy_from_slice(&b.final_obs);
@@ -153,23 +198,63 @@ impl EnvDriver {
         if self.use_program {
             self.reward.end_episodes(&self.ended);
         }
-        if let Some(clip) = &mut self.clip {
-            let terms = clip
-                .step(&b.states, &self.ended)
-                .map_err(RlError::ClipStep)?;
-            for (o, t) in self.outs.iter_mut().zip(terms) {
+        self.success
+            .success_batch(&b.states, &mut self.succ)
+            .map_err(RlError::Success)?;
+        match &mut self.clip {
+            Some(clip) => {
+                clip.submit(&b.states, &self.ended)
+                    .map_err(RlError::ClipStep)?;
+                let n = self.outs.len();
+                self.unsettled.push_back(Unsettled {
+                    outs: std::mem::replace(&mut self.outs, vec![RewardOut::default(); n]),
+                    flags: self.flags.clone(),
+                    succ: self.succ.clone(),
+                });
+            }
+            None => {
+                let (outs, succ) = (
+                    std::mem::take(&mut self.outs),
+                    std::mem::take(&mut self.succ),
+                );
+                let flags = self.flags.clone();
+                self.account(&outs, &flags, &succ);
+                (self.outs, self.succ) = (outs, succ);
+                self.settled.push_back(self.rewards.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the CLIP terms that are ready (all of them, waiting, when `wait`) to their
+    /// steps and accounts those steps, in order.
+    fn settle(&mut self, wait: bool) -> Result<(), RlError> {
+        while let Some(clip) = &mut self.clip {
+            if self.unsettled.is_empty() {
+                break;
+            }
+            let Some(terms) = clip.collect(wait).map_err(RlError::ClipStep)? else {
+                break;
+            };
+            let Some(mut u) = self.unsettled.pop_front() else {
+                break;
+            };
+            for (o, t) in u.outs.iter_mut().zip(terms) {
                 if !o.add_component(CLIP_COMPONENT, t) {
                     return Err(RlError::ComponentClash {
                         component: CLIP_COMPONENT,
                     });
                 }
             }
+            self.account(&u.outs, &u.flags, &u.succ);
+            self.settled.push_back(self.rewards.clone());
         }
-        self.success
-            .success_batch(&b.states, &mut self.succ)
-            .map_err(RlError::Success)?;
-        for i in 0..self.outs.len() {
-            let o = &self.outs[i];
+        Ok(())
+    }
+
+    /// Rewards, component sums and episode bookkeeping of one settled step.
+    fn account(&mut self, outs: &[RewardOut], flags: &[StepFlags], succ: &[Option<bool>]) {
+        for (i, o) in outs.iter().enumerate() {
             self.rewards[i] = o.total;
             for (name, v) in &o.components {
                 let e = self.components.entry(name.clone()).or_insert((0.0, 0));
@@ -179,9 +264,9 @@ impl EnvDriver {
             let r = &mut self.running[i];
             r.ret += o.total;
             r.len += 1;
-            let s = self.succ[i].unwrap_or(false);
+            let s = succ[i].unwrap_or(false);
             r.any_success |= s;
-            let f = self.flags[i];
+            let f = flags[i];
             if f.terminated || f.truncated {
                 let success = match self.success_when {
                     SuccessWhen::Any => r.any_success,
@@ -196,7 +281,6 @@ impl EnvDriver {
                 *r = Running::default();
             }
         }
-        Ok(())
     }
 
     /// Episodes finished and component sums since the last call; clears them.
@@ -223,8 +307,14 @@ impl EnvDriver {
         self.reward.load_state(state).map_err(RlError::Reward)
     }
 
-    /// Everything needed to continue bit for bit (envs, observations, running episodes).
+    /// Everything needed to continue bit for bit (envs, observations, running episodes);
+    /// every step must be settled ([`EnvDriver::finish_steps`]).
     pub fn save(&self) -> Result<DriverState, RlError> {
+        if !self.unsettled.is_empty() {
+            return Err(RlError::Unsettled {
+                steps: self.unsettled.len(),
+            });
+        }
         Ok(DriverState {
             envs: self
                 .venv

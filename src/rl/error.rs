@@ -24,6 +24,12 @@ pub enum RlError {
     /// The CLIP term failed to score frames.
     #[error("CLIP reward failed")]
     ClipStep(#[source] ClipError),
+    /// A driver was saved while steps still waited for their CLIP terms.
+    #[error("{steps} steps still wait for their CLIP scores; settle them before saving")]
+    Unsettled {
+        /// Steps waiting.
+        steps: usize,
+    },
     /// The CLIP term's saved scores do not fit this run.
     #[error(transparent)]
     Clip(#[from] ClipError),

@@ -7,7 +7,7 @@ use crate::env::Env;
 use crate::render::Renderer;
 use crate::reward::clip::runtime::SessionOptions;
 use crate::reward::clip::{
-    ClipModel, ClipReward, ClipRewardSpec, ClipTerm, Device, LoadOptions, registry,
+    ClipModel, ClipReward, ClipRewardSpec, ClipTerm, Device, LoadOptions, Precision, registry,
 };
 use crate::run::RunError;
 
@@ -39,6 +39,17 @@ pub struct ClipConfig {
     pub batch: usize,
     /// Where the model runs: `cpu`, or `gpu` (CUDA/TensorRT through onnxruntime-gpu).
     pub device: Device,
+    /// Precision of the image encoder: `fp32`, `fp16` or `int8`.
+    #[serde(default)]
+    pub precision: Precision,
+    /// Score frames on a thread of their own, overlapping the next step's acting,
+    /// physics and rendering (PPO); the rewards are the same bit for bit.
+    #[serde(default = "overlap_default")]
+    pub overlap: bool,
+}
+
+fn overlap_default() -> bool {
+    true
 }
 
 impl ClipConfig {
@@ -56,6 +67,8 @@ impl ClipConfig {
             program: false,
             batch: LoadOptions::default().batch,
             device: Device::Cpu,
+            precision: Precision::Fp32,
+            overlap: overlap_default(),
         }
     }
 
@@ -102,12 +115,18 @@ impl ClipConfig {
     /// for `n` envs of `env`'s kind, rendered by its camera.
     pub fn term(&self, env: &Env, n: usize) -> Result<ClipTerm, RunError> {
         let cache = registry::cache_root();
-        let dir = registry::resolve(&self.model, &cache, &registry::manifests_dir())?;
+        let dir = registry::resolve(
+            &self.model,
+            &cache,
+            &registry::manifests_dir(),
+            self.precision,
+        )?;
         let opts = LoadOptions {
             session: SessionOptions {
                 device: self.device,
                 threads: 0,
             },
+            precision: self.precision,
             batch: self.batch,
         };
         let model = ClipModel::load(&dir, opts).map_err(|source| RunError::ClipModel {
@@ -121,6 +140,11 @@ impl ClipConfig {
         };
         let reward = ClipReward::new(model, &spec, Some(&cache))?;
         let renderer = Renderer::for_env(env)?;
-        Ok(ClipTerm::new(reward, renderer, n, self.every, self.weight))
+        let term = ClipTerm::new(reward, renderer, n, self.every, self.weight);
+        Ok(if self.overlap {
+            term.in_background()?
+        } else {
+            term
+        })
     }
 }

@@ -81,11 +81,13 @@ pub enum ClipError {
     UnknownModel(String),
     /// A known model that has not been pulled yet.
     #[error(
-        "model `{name}` is not downloaded ({dir} is incomplete: {missing}); run `rewardsmith models pull {name}` on a machine with internet, or `rewardsmith models import DIR` for a local export"
+        "model `{name}` ({precision}) is not downloaded ({dir} is incomplete: {missing}); run `rewardsmith models pull {name} --precision {precision}` on a machine with internet, or `rewardsmith models import DIR` for a local export"
     )]
     NotPulled {
         /// The model name.
         name: String,
+        /// The image-encoder precision asked for.
+        precision: super::precision::Precision,
         /// Where it would be.
         dir: PathBuf,
         /// The first missing file.

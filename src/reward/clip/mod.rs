@@ -18,9 +18,12 @@
 //! ([`runtime`]). Known models are listed by manifests in `assets/models/` and pulled
 //! into the user cache ([`registry`]).
 
+pub mod agreement;
+mod background;
 mod cache;
 mod error;
 pub mod model;
+pub mod precision;
 pub mod preprocess;
 pub mod registry;
 pub mod runtime;
@@ -29,6 +32,7 @@ pub mod tokenize;
 
 pub use error::ClipError;
 pub use model::{ClipModel, LoadOptions, ModelFiles, read_frame};
+pub use precision::Precision;
 pub use runtime::Device;
 pub use term::ClipTerm;
 
@@ -207,25 +211,6 @@ impl ClipReward {
         let refs: Vec<&Frame> = frames.iter().collect();
         self.score_frames(&refs)
     }
-
-    /// One step of `n` envs with the reward held between CLIP evaluations: renders and
-    /// scores only the states `held` says are due (one batch), and returns every env's
-    /// reward for this step.
-    pub fn step_held(
-        &mut self,
-        held: &mut HeldScores,
-        renderer: &Renderer,
-        states: &[State],
-    ) -> Result<Vec<f64>, ClipError> {
-        let due = held.due();
-        let due_states: Vec<&State> = due.iter().map(|&i| &states[i]).collect();
-        let scores = if due_states.is_empty() {
-            Vec::new()
-        } else {
-            self.score_states(renderer, &due_states)?
-        };
-        Ok(held.step(&due, &scores))
-    }
 }
 
 /// Holds a per-env reward between CLIP evaluations: with `every = k`, env `i` is scored
@@ -255,21 +240,32 @@ impl HeldScores {
             .collect()
     }
 
-    /// Records the fresh scores of the envs `due` returned (in that order), then returns
-    /// this step's reward of every env and advances the step counters.
-    pub fn step(&mut self, due: &[usize], scores: &[f64]) -> Vec<f64> {
+    /// Records the fresh scores of the envs a step's `due` returned (in that order) and
+    /// returns that step's reward of every env. Steps are recorded in the order they were
+    /// advanced.
+    pub fn record(&mut self, due: &[usize], scores: &[f64]) -> Vec<f64> {
         for (&i, &s) in due.iter().zip(scores) {
             self.held[i] = s;
-        }
-        for s in &mut self.steps {
-            *s += 1;
         }
         self.held.clone()
     }
 
-    /// Env `i` started a new episode: its next step is scored afresh.
-    pub fn reset(&mut self, i: usize) {
-        self.steps[i] = 0;
+    /// Moves every env to its next step; the envs whose `ended[i]` is true start a new
+    /// episode there (scored afresh).
+    pub fn advance(&mut self, ended: &[bool]) {
+        for (s, &e) in self.steps.iter_mut().zip(ended) {
+            *s = if e { 0 } else { *s + 1 };
+        }
+    }
+
+    /// The number of envs.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Whether there are no envs.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
     }
 }
 
@@ -322,12 +318,14 @@ mod tests {
     fn held_scores_repeat_between_evaluations() {
         let mut h = HeldScores::new(2, 3);
         assert_eq!(h.due(), vec![0, 1]);
-        assert_eq!(h.step(&[0, 1], &[1.0, 2.0]), vec![1.0, 2.0]);
+        assert_eq!(h.record(&[0, 1], &[1.0, 2.0]), vec![1.0, 2.0]);
+        h.advance(&[false, false]);
         assert!(h.due().is_empty());
-        assert_eq!(h.step(&[], &[]), vec![1.0, 2.0]);
-        h.reset(1);
+        assert_eq!(h.record(&[], &[]), vec![1.0, 2.0]);
+        h.advance(&[false, true]);
         assert_eq!(h.due(), vec![1]);
-        assert_eq!(h.step(&[1], &[5.0]), vec![1.0, 5.0]);
+        assert_eq!(h.record(&[1], &[5.0]), vec![1.0, 5.0]);
+        h.advance(&[false, false]);
         assert_eq!(h.due(), vec![0]);
     }
 }

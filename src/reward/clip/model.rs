@@ -8,6 +8,7 @@ use ort::value::{TensorElementType, TensorRef, ValueType};
 use rayon::prelude::*;
 
 use super::ClipError;
+use super::precision::{self, Precision};
 use super::preprocess::Preprocess;
 use super::runtime::{self, SessionOptions};
 use super::tokenize::{CONTEXT, ClipTokenizer};
@@ -17,8 +18,11 @@ use super::tokenize::{CONTEXT, ClipTokenizer};
 pub struct ModelFiles {
     /// The directory.
     pub dir: PathBuf,
-    /// `onnx/vision_model.onnx`: `pixel_values` [B,3,H,W] → `image_embeds` [B,D].
+    /// The image encoder of the chosen precision (`onnx/vision_model.onnx` for fp32):
+    /// `pixel_values` [B,3,H,W] → `image_embeds` [B,D].
     pub vision: PathBuf,
+    /// The image encoder's precision.
+    pub precision: Precision,
     /// `onnx/text_model.onnx`: `input_ids` [B,77] int64 → `text_embeds` [B,D].
     pub text: PathBuf,
     /// `tokenizer.json` (optional: OpenAI CLIP's BPE is used without it).
@@ -28,11 +32,19 @@ pub struct ModelFiles {
 }
 
 impl ModelFiles {
-    /// The files of the export in `dir`.
-    pub fn in_dir(dir: &Path) -> Self {
+    /// The files of the export in `dir`, with the image encoder of `precision`.
+    pub fn in_dir(dir: &Path, precision: Precision) -> Self {
+        let vision = precision::available(dir)
+            .into_iter()
+            .find(|(p, _)| *p == precision)
+            .map_or_else(
+                || dir.join("onnx").join(precision.vision_files()[0]),
+                |(_, f)| f,
+            );
         Self {
             dir: dir.to_path_buf(),
-            vision: dir.join("onnx").join("vision_model.onnx"),
+            vision,
+            precision,
             text: dir.join("onnx").join("text_model.onnx"),
             tokenizer: dir.join("tokenizer.json"),
             preprocessor: dir.join("preprocessor_config.json"),
@@ -47,11 +59,8 @@ impl ModelFiles {
                 what: "the model directory".into(),
             });
         }
+        precision::vision_file(&self.dir, self.precision)?;
         let need = [
-            (
-                &self.vision,
-                "the image encoder; a Hugging Face ONNX export of CLIP has onnx/vision_model.onnx",
-            ),
             (
                 &self.text,
                 "the text encoder; a Hugging Face ONNX export of CLIP has onnx/text_model.onnx",
@@ -78,6 +87,8 @@ impl ModelFiles {
 pub struct LoadOptions {
     /// Device and threads.
     pub session: SessionOptions,
+    /// Which image encoder of the export runs.
+    pub precision: Precision,
     /// Largest image batch given to the vision model at once.
     pub batch: usize,
 }
@@ -86,6 +97,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         Self {
             session: SessionOptions::default(),
+            precision: Precision::Fp32,
             batch: 64,
         }
     }
@@ -97,6 +109,7 @@ pub struct ClipModel {
     vision: Session,
     text: Session,
     text_mask: bool,
+    half_pixels: bool,
     tokenizer: ClipTokenizer,
     pre: Preprocess,
     ctx: usize,
@@ -124,15 +137,16 @@ fn signature(s: &Session) -> String {
     format!("inputs {}; outputs {}", list(s.inputs()), list(s.outputs()))
 }
 
-/// The shape of the tensor input/output `name` of element type `ty` and rank `rank`.
+/// The shape and element type of the tensor input/output `name`, which must have rank
+/// `rank` and one of the element types `types`.
 fn outlet_shape(
     s: &Session,
     file: &Path,
     name: &str,
     input: bool,
-    ty: TensorElementType,
+    types: &[TensorElementType],
     rank: usize,
-) -> Result<Vec<i64>, ClipError> {
+) -> Result<(Vec<i64>, TensorElementType), ClipError> {
     let outlets = if input { s.inputs() } else { s.outputs() };
     let kind = if input { "input" } else { "output" };
     let wrong = |message: String| ClipError::WrongSignature {
@@ -146,11 +160,16 @@ fn outlet_shape(
         ))
     })?;
     match o.dtype() {
-        ValueType::Tensor { ty: t, shape, .. } if *t == ty && shape.len() == rank => {
-            Ok(shape.to_vec())
+        ValueType::Tensor { ty, shape, .. } if types.contains(ty) && shape.len() == rank => {
+            Ok((shape.to_vec(), *ty))
         }
         other => Err(wrong(format!(
-            "{kind} `{name}` is {other}; expected a rank-{rank} {ty} tensor"
+            "{kind} `{name}` is {other}; expected a rank-{rank} {} tensor",
+            types
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
         ))),
     }
 }
@@ -165,7 +184,7 @@ fn run_err(file: &Path) -> impl Fn(ort::Error) -> ClipError + '_ {
 impl ClipModel {
     /// Loads and validates the model in `dir` (files, names, shapes, embedding sizes).
     pub fn load(dir: &Path, opts: LoadOptions) -> Result<Self, ClipError> {
-        let files = ModelFiles::in_dir(dir);
+        let files = ModelFiles::in_dir(dir, opts.precision);
         files.check()?;
         let pre = Preprocess::from_file(&files.preprocessor)?;
         let tokenizer = if files.tokenizer.is_file() {
@@ -176,36 +195,25 @@ impl ClipModel {
         let vision = runtime::session(&files.vision, opts.session)?;
         let text = runtime::session(&files.text, opts.session)?;
 
-        let px = outlet_shape(
-            &vision,
-            &files.vision,
-            "pixel_values",
-            true,
-            TensorElementType::Float32,
-            4,
-        )?;
-        let img = outlet_shape(
-            &vision,
-            &files.vision,
-            "image_embeds",
-            false,
-            TensorElementType::Float32,
-            2,
-        )?;
-        let ids = outlet_shape(
+        // fp16 exports may keep float32 inputs and outputs or take and give float16
+        const FLOATS: [TensorElementType; 2] =
+            [TensorElementType::Float32, TensorElementType::Float16];
+        let (px, px_ty) = outlet_shape(&vision, &files.vision, "pixel_values", true, &FLOATS, 4)?;
+        let (img, _) = outlet_shape(&vision, &files.vision, "image_embeds", false, &FLOATS, 2)?;
+        let (ids, _) = outlet_shape(
             &text,
             &files.text,
             "input_ids",
             true,
-            TensorElementType::Int64,
+            &[TensorElementType::Int64],
             2,
         )?;
-        let txt = outlet_shape(
+        let (txt, _) = outlet_shape(
             &text,
             &files.text,
             "text_embeds",
             false,
-            TensorElementType::Float32,
+            &[TensorElementType::Float32],
             2,
         )?;
         let text_mask = text.inputs().iter().any(|o| o.name() == "attention_mask");
@@ -257,6 +265,7 @@ impl ClipModel {
             vision,
             text,
             text_mask,
+            half_pixels: px_ty == TensorElementType::Float16,
             tokenizer,
             pre,
             ctx,
@@ -371,14 +380,23 @@ impl ClipModel {
         let (ch, cw) = pre.crop;
         let shape = [frames.len(), 3, ch as usize, cw as usize];
         let err = run_err(&self.files.vision);
-        let t = TensorRef::from_array_view((shape, &buf[..])).map_err(&err)?;
-        let outputs = self
-            .vision
-            .run(ort::inputs!["pixel_values" => t])
-            .map_err(&err)?;
-        let (shape, data) = outputs["image_embeds"]
-            .try_extract_tensor::<f32>()
-            .map_err(&err)?;
+        let outputs = if self.half_pixels {
+            let half: Vec<half::f16> = buf.iter().map(|&x| half::f16::from_f32(x)).collect();
+            let t = TensorRef::from_array_view((shape, &half[..])).map_err(&err)?;
+            self.vision.run(ort::inputs!["pixel_values" => t])
+        } else {
+            let t = TensorRef::from_array_view((shape, &buf[..])).map_err(&err)?;
+            self.vision.run(ort::inputs!["pixel_values" => t])
+        }
+        .map_err(&err)?;
+        let embeds = &outputs["image_embeds"];
+        let (shape, data) = match embeds.try_extract_tensor::<f32>() {
+            Ok((shape, data)) => (shape.clone(), data.to_vec()),
+            Err(_) => {
+                let (shape, data) = embeds.try_extract_tensor::<half::f16>().map_err(&err)?;
+                (shape.clone(), data.iter().map(|x| x.to_f32()).collect())
+            }
+        };
         if shape.len() != 2 || shape[0] as usize != frames.len() {
             return Err(ClipError::Inference {
                 file: self.files.vision.clone(),
@@ -388,7 +406,7 @@ impl ClipModel {
                 ),
             });
         }
-        Ok((data.to_vec(), shape[1].max(0) as usize))
+        Ok((data, shape[1].max(0) as usize))
     }
 
     /// Embeds texts (one batch), unnormalized.

@@ -92,8 +92,13 @@ impl Preprocess {
                 _ => Err(format!("`{key}` must be three numbers")),
             }
         };
-        let mean = triple("image_mean")?;
-        let std = triple("image_std")?;
+        // `do_normalize: false` (MobileCLIP's exports): pixels stay in [0, 1]
+        let normalize = v.get("do_normalize").and_then(Value::as_bool) != Some(false);
+        let (mean, std) = if normalize {
+            (triple("image_mean")?, triple("image_std")?)
+        } else {
+            ([0.0; 3], [1.0; 3])
+        };
         if std.iter().any(|&s| s <= 0.0) {
             return Err("`image_std` must be positive".into());
         }
@@ -196,6 +201,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!((old.size, old.crop), (224, (224, 224)));
+        let p = Preprocess::from_json(r#"{"size": 256, "do_normalize": false}"#).unwrap();
+        assert_eq!((p.mean, p.std), ([0.0; 3], [1.0; 3]));
         let e = Preprocess::from_json(r#"{"size": 224, "image_mean": [0.5,0.5]}"#).unwrap_err();
         assert!(e.contains("image_mean"), "{e}");
         let e = Preprocess::from_json(r#"{"crop_size": 224}"#).unwrap_err();

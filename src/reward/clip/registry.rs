@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::ClipError;
 use super::model::{ClipModel, LoadOptions};
+use super::precision::{self, Precision};
 
 /// The sha256 value of a manifest entry whose digest is not known (pull warns and skips
 /// verification for it).
@@ -35,6 +36,19 @@ pub struct ManifestFile {
     pub size: Option<u64>,
     /// Lower-case hex sha256, or `"unverified"`.
     pub sha256: String,
+}
+
+impl ManifestFile {
+    /// The precision of the image encoder this file is (`onnx/vision_model_fp16.onnx` is
+    /// fp16, ...); `None` for the files every precision needs (text encoder, tokenizer,
+    /// preprocessing).
+    pub fn precision(&self) -> Option<Precision> {
+        Precision::ALL.into_iter().find(|p| {
+            p.vision_files()
+                .iter()
+                .any(|v| self.path.strip_prefix("onnx/") == Some(v))
+        })
+    }
 }
 
 /// A known model: `assets/models/<name>.toml`.
@@ -56,6 +70,35 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The files a model of precision `p` needs: the shared ones and those of `p`.
+    pub fn files_for(&self, p: Precision) -> impl Iterator<Item = &ManifestFile> {
+        self.files
+            .iter()
+            .filter(move |f| f.precision().is_none_or(|q| q == p))
+    }
+
+    /// The precisions the manifest has an image encoder for.
+    pub fn precisions(&self) -> Vec<Precision> {
+        Precision::ALL
+            .into_iter()
+            .filter(|p| self.files.iter().any(|f| f.precision() == Some(*p)))
+            .collect()
+    }
+
+    /// Fails when the manifest lists image encoders and none of precision `p`.
+    pub fn check_precision(&self, p: Precision) -> Result<(), ClipError> {
+        let has = self.precisions();
+        if has.is_empty() || has.contains(&p) {
+            return Ok(());
+        }
+        let names: Vec<&str> = has.iter().map(|q| q.name()).collect();
+        Err(ClipError::UnknownModel(format!(
+            "model `{}` has no {p} image encoder; its manifest lists {} (--precision)",
+            self.name,
+            names.join(", ")
+        )))
+    }
+
     /// Reads and checks a manifest file.
     pub fn from_file(file: &Path) -> Result<Self, ClipError> {
         let cfg = |message: String| ClipError::Config {
@@ -148,16 +191,21 @@ pub fn pulled_dir(cache: &Path, name: &str) -> PathBuf {
     cache.join("models").join(name)
 }
 
-/// The first file of `m` missing from `dir`, if any.
-pub fn first_missing(m: &Manifest, dir: &Path) -> Option<String> {
-    m.files
-        .iter()
+/// The first file of `m` that precision `p` needs and `dir` lacks, if any.
+pub fn first_missing(m: &Manifest, dir: &Path, p: Precision) -> Option<String> {
+    m.files_for(p)
         .find(|f| !dir.join(&f.path).is_file())
         .map(|f| f.path.clone())
 }
 
-/// Resolves `--model`: a directory path, an imported name, or a pulled known model.
-pub fn resolve(model: &str, cache: &Path, manifests_dir: &Path) -> Result<PathBuf, ClipError> {
+/// Resolves `--model` for an image encoder of `precision`: a directory path, an
+/// imported name, or a pulled known model.
+pub fn resolve(
+    model: &str,
+    cache: &Path,
+    manifests_dir: &Path,
+    precision: Precision,
+) -> Result<PathBuf, ClipError> {
     let p = Path::new(model);
     if p.is_dir() {
         return Ok(p.to_path_buf());
@@ -174,10 +222,12 @@ pub fn resolve(model: &str, cache: &Path, manifests_dir: &Path) -> Result<PathBu
     }
     let ms = manifests(manifests_dir)?;
     if let Some(m) = ms.iter().find(|m| m.name == model) {
+        m.check_precision(precision)?;
         let dir = pulled_dir(cache, model);
-        if let Some(missing) = first_missing(m, &dir) {
+        if let Some(missing) = first_missing(m, &dir, precision) {
             return Err(ClipError::NotPulled {
                 name: model.into(),
+                precision,
                 dir,
                 missing,
             });
@@ -192,18 +242,31 @@ pub fn resolve(model: &str, cache: &Path, manifests_dir: &Path) -> Result<PathBu
     )))
 }
 
-/// Validates the export in `dir` by loading it, then registers it as `name` (default: the
-/// directory's name) in the cache index. Returns the name.
+/// Validates the export in `dir` by loading it with each image encoder it has (fp32,
+/// fp16, int8), then registers it as `name` (default: the directory's name) in the cache
+/// index. Returns the name and the model loaded with each precision.
 pub fn import(
     dir: &Path,
     name: Option<&str>,
     cache: &Path,
-) -> Result<(String, ClipModel), ClipError> {
+) -> Result<(String, Vec<(Precision, ClipModel)>), ClipError> {
     let dir = std::fs::canonicalize(dir).map_err(|e| ClipError::MissingFile {
         file: dir.to_path_buf(),
         what: format!("the model directory to import ({e})"),
     })?;
-    let model = ClipModel::load(&dir, LoadOptions::default())?;
+    let variants = precision::available(&dir);
+    if variants.is_empty() {
+        // reports the missing fp32 encoder and what an export must have
+        ClipModel::load(&dir, LoadOptions::default())?;
+    }
+    let mut models = Vec::new();
+    for (p, _) in variants {
+        let opts = LoadOptions {
+            precision: p,
+            ..LoadOptions::default()
+        };
+        models.push((p, ClipModel::load(&dir, opts)?));
+    }
     let name = match name {
         Some(n) => n.to_string(),
         None => dir
@@ -224,7 +287,7 @@ pub fn import(
     }
     let text = toml::to_string(&index).expect("index serializes");
     crate::fs::write_atomic(&p, text.as_bytes()).map_err(|e| ClipError::io(&p)(e.source))?;
-    Ok((name, model))
+    Ok((name, models))
 }
 
 /// Lower-case hex sha256 of a file.
@@ -355,12 +418,13 @@ fn download(url: &str, part: &Path, size: Option<u64>, label: &str) -> Result<u6
     Ok(kept)
 }
 
-/// Downloads the files of `m` into `dir` (created), resuming partial downloads
-/// (`<file>.part`) and verifying sha256 digests. A file whose sha256 is "unverified" is
-/// checked by size only, with a warning on stderr.
-pub fn pull(m: &Manifest, dir: &Path) -> Result<Vec<(String, Pulled)>, ClipError> {
+/// Downloads the files of `m` that precision `p` needs into `dir` (created), resuming
+/// partial downloads (`<file>.part`) and verifying sha256 digests. A file whose sha256 is
+/// "unverified" is checked by size only, with a warning on stderr.
+pub fn pull(m: &Manifest, dir: &Path, p: Precision) -> Result<Vec<(String, Pulled)>, ClipError> {
+    m.check_precision(p)?;
     let mut report = Vec::new();
-    for f in &m.files {
+    for f in m.files_for(p) {
         let target = dir.join(&f.path);
         let verified = f.sha256 != UNVERIFIED;
         let size_ok =

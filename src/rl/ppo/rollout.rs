@@ -43,7 +43,8 @@ impl Ppo {
         let mut b_rew = vec![0f32; bs];
         let mut b_end = vec![End::Running; bs];
         let mut env_act = vec![0f64; n * a];
-        let gamma = self.cfg.gamma;
+        // steps whose rewards are stored (they may lag the steps taken by a few)
+        let mut settled = 0;
         for t in 0..steps {
             if self.cfg.norm_obs {
                 self.obs_rms.update_f32(&drv.obs);
@@ -69,7 +70,9 @@ impl Ppo {
                     (idx, logps)
                 }
             };
-            drv.step(&env_act).map_err(|e| RlError::Step {
+            // With a CLIP term scored in the background, its scoring of this step
+            // overlaps the next step's acting and physics; rewards come in step order.
+            drv.step_pipelined(&env_act).map_err(|e| RlError::Step {
                 step: self.global_step + (t * n) as u64,
                 source: Box::new(e),
             })?;
@@ -80,22 +83,7 @@ impl Ppo {
             b_logp[row..row + n].copy_from_slice(&logps);
             b_val[row..row + n].copy_from_slice(&values);
             for i in 0..n {
-                self.returns[i] = self.returns[i] * gamma + drv.rewards[i];
-            }
-            if self.cfg.norm_reward {
-                self.ret_rms.update_scalars(&self.returns);
-            }
-            let scale = if self.cfg.norm_reward {
-                self.ret_rms.std(0)
-            } else {
-                1.0
-            };
-            for i in 0..n {
                 let f = drv.flags[i];
-                let mut r = drv.rewards[i] / scale;
-                if self.cfg.norm_reward {
-                    r = r.clamp(-self.cfg.clip_reward, self.cfg.clip_reward);
-                }
                 b_end[row + i] = if f.terminated {
                     End::Terminated
                 } else if f.truncated {
@@ -106,11 +94,14 @@ impl Ppo {
                 } else {
                     End::Running
                 };
-                if f.terminated || f.truncated {
-                    self.returns[i] = 0.0;
-                }
-                b_rew[row + i] = r as f32;
             }
+            for rewards in drv.take_settled() {
+                self.store_rewards(&rewards, &b_end, &mut b_rew, &mut settled);
+            }
+        }
+        drv.finish_steps()?;
+        for rewards in drv.take_settled() {
+            self.store_rewards(&rewards, &b_end, &mut b_rew, &mut settled);
         }
         let last_values = host.value(&self.normalize_obs(&drv.obs), d);
         let Gae {
@@ -121,9 +112,10 @@ impl Ppo {
             &b_val,
             &b_end,
             &last_values,
-            gamma,
+            self.cfg.gamma,
             self.cfg.gae_lambda,
         );
+        debug_assert_eq!(settled, steps, "every step's rewards are stored");
         Ok(Rollout {
             obs: b_obs,
             act: b_act,
@@ -132,5 +124,40 @@ impl Ppo {
             adv: advantages,
             ret: returns,
         })
+    }
+
+    /// Stores the rewards of step `*settled` (normalized by the running return's scale,
+    /// SB3's `VecNormalize`) and moves on to the next step.
+    fn store_rewards(
+        &mut self,
+        rewards: &[f64],
+        ends: &[End],
+        b_rew: &mut [f32],
+        settled: &mut usize,
+    ) {
+        let n = rewards.len();
+        let row = *settled * n;
+        for (ret, r) in self.returns.iter_mut().zip(rewards) {
+            *ret = *ret * self.cfg.gamma + r;
+        }
+        if self.cfg.norm_reward {
+            self.ret_rms.update_scalars(&self.returns);
+        }
+        let scale = if self.cfg.norm_reward {
+            self.ret_rms.std(0)
+        } else {
+            1.0
+        };
+        for (i, &reward) in rewards.iter().enumerate() {
+            let mut r = reward / scale;
+            if self.cfg.norm_reward {
+                r = r.clamp(-self.cfg.clip_reward, self.cfg.clip_reward);
+            }
+            if ends[row + i] != End::Running {
+                self.returns[i] = 0.0;
+            }
+            b_rew[row + i] = r as f32;
+        }
+        *settled += 1;
     }
 }
