@@ -101,4 +101,23 @@ fn main() {
             n as f64 / t
         );
     }
+    // the model alone on preprocessed input, as the torch and ONNX Runtime peers time it
+    for batch in [1usize, 16, 64] {
+        let mut pixels = vec![0f32; batch * pre.len()];
+        for (out, img) in pixels.chunks_mut(pre.len()).zip(&frames) {
+            pre.apply_into(img, out);
+        }
+        model.embed_pixels(&pixels, batch).expect("warm-up");
+        let start = Instant::now();
+        let mut n = 0usize;
+        while start.elapsed() < Duration::from_secs_f64(secs) || n == 0 {
+            model.embed_pixels(&pixels, batch).expect("embedding");
+            n += batch;
+        }
+        let t = start.elapsed().as_secs_f64();
+        println!(
+            "model only, batch {batch:>3}: {:8.2} images/s ({n} images in {t:.1} s)",
+            n as f64 / t
+        );
+    }
 }

@@ -34,13 +34,18 @@ done
 "$PY" - "$tmp" "$THREADS" "$(git rev-parse --short HEAD)" > "$OUT/clip_precision.md" <<'PY'
 import re, sys, datetime
 tmp, threads, commit = sys.argv[1:4]
-def rates(name):
-    return {int(b): float(r) for b, r in re.findall(r"batch\s+(\d+):\s+([\d.]+) images/s", open(f"{tmp}/{name}.txt").read())}
-ours32, ours8, torch = rates("fp32"), rates("int8"), rates("torch")
-print(f"CLIP ViT-B/32 image encoder (random weights), {threads} threads each, {datetime.date.today()}, commit {commit}\n")
-print("| batch | torch fp32 | rewardsmith fp32 | rewardsmith int8 | fp32 / torch | int8 / torch |")
+def rates(name, prefix):
+    text = open(f"{tmp}/{name}.txt").read()
+    return {int(b): float(r) for b, r in re.findall(r"^" + prefix + r"batch\s+(\d+):\s+([\d.]+) images/s", text, re.M)}
+torch = rates("torch", "")
+print(f"CLIP ViT-B/32 image encoder (random weights), {threads} threads each, {datetime.date.today()}, commit {commit}")
+print("images/s; torch times the model on preprocessed input, so do the 'model only' rows;")
+print("the 'from frames' rows add rewardsmith's preprocessing of 320x240 frames\n")
+print("| batch | torch fp32 | ours fp32 | ours int8 | fp32 / torch | int8 / torch |")
 print("|--:|--:|--:|--:|--:|--:|")
-for b in sorted(torch):
-    print(f"| {b} | {torch[b]:.1f} | {ours32[b]:.1f} | {ours8[b]:.1f} | {ours32[b] / torch[b]:.2f}× | {ours8[b] / torch[b]:.2f}× |")
+for label, prefix in (("model only", "model only, "), ("from frames", "")):
+    o32, o8 = rates("fp32", prefix), rates("int8", prefix)
+    for b in sorted(torch):
+        print(f"| {b} ({label}) | {torch[b]:.1f} | {o32[b]:.1f} | {o8[b]:.1f} | {o32[b] / torch[b]:.2f}× | {o8[b] / torch[b]:.2f}× |")
 PY
 cat "$OUT/clip_precision.md"

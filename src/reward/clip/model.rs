@@ -377,15 +377,21 @@ impl ClipModel {
         buf.par_chunks_mut(per)
             .zip(frames.par_iter())
             .for_each(|(out, img)| pre.apply_into(img, out));
-        let (ch, cw) = pre.crop;
-        let shape = [frames.len(), 3, ch as usize, cw as usize];
+        self.run_pixels(&buf, frames.len())
+    }
+
+    /// Runs the image encoder on `n` preprocessed images (`pixel_values`, channels first,
+    /// [`Preprocess::len`] floats each).
+    fn run_pixels(&mut self, buf: &[f32], n: usize) -> Result<(Vec<f32>, usize), ClipError> {
+        let (ch, cw) = self.pre.crop;
+        let shape = [n, 3, ch as usize, cw as usize];
         let err = run_err(&self.files.vision);
         let outputs = if self.half_pixels {
             let half: Vec<half::f16> = buf.iter().map(|&x| half::f16::from_f32(x)).collect();
             let t = TensorRef::from_array_view((shape, &half[..])).map_err(&err)?;
             self.vision.run(ort::inputs!["pixel_values" => t])
         } else {
-            let t = TensorRef::from_array_view((shape, &buf[..])).map_err(&err)?;
+            let t = TensorRef::from_array_view((shape, buf)).map_err(&err)?;
             self.vision.run(ort::inputs!["pixel_values" => t])
         }
         .map_err(&err)?;
@@ -397,13 +403,10 @@ impl ClipModel {
                 (shape.clone(), data.iter().map(|x| x.to_f32()).collect())
             }
         };
-        if shape.len() != 2 || shape[0] as usize != frames.len() {
+        if shape.len() != 2 || shape[0] as usize != n {
             return Err(ClipError::Inference {
                 file: self.files.vision.clone(),
-                message: format!(
-                    "`image_embeds` has shape {shape}; expected [{}, D]",
-                    frames.len()
-                ),
+                message: format!("`image_embeds` has shape {shape}; expected [{}, D]", n),
             });
         }
         Ok((data, shape[1].max(0) as usize))
@@ -428,6 +431,24 @@ impl ClipModel {
             out.extend(data.chunks(d).map(<[f32]>::to_vec));
         }
         Ok(out)
+    }
+
+    /// Embeds `n` already preprocessed images (channels first, [`Preprocess::len`]
+    /// floats each, as [`Preprocess::apply_into`] writes them) in one batch, unnormalized.
+    pub fn embed_pixels(&mut self, pixels: &[f32], n: usize) -> Result<Vec<Vec<f32>>, ClipError> {
+        if pixels.len() != n * self.pre.len() {
+            return Err(ClipError::Inference {
+                file: self.files.vision.clone(),
+                message: format!(
+                    "{} floats for {n} images of {} each",
+                    pixels.len(),
+                    self.pre.len()
+                ),
+            });
+        }
+        let (data, d) = self.run_pixels(pixels, n)?;
+        self.check_dim(d, false)?;
+        Ok(data.chunks(d).map(<[f32]>::to_vec).collect())
     }
 
     fn check_dim(&self, d: usize, text: bool) -> Result<(), ClipError> {
